@@ -1,0 +1,3 @@
+"""kopitui: a terminal portal for KopiCloud AD API tokens."""
+
+__version__ = "0.1.0"

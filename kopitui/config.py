@@ -1,0 +1,274 @@
+"""The TOML config: defaults, paths, strict loading and atomic saving.
+
+Read with ``tomllib``, written with ``tomli-w``. A config that cannot be used is a
+:class:`ConfigError` naming the file and the problem; it is never replaced by defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .service.errors import ConfigError
+
+APP_NAME = "kopitui"
+CONFIG_FILE = "config.toml"
+DB_FILE = "kopitui.db"
+
+CLIPBOARD_METHODS = ("auto", "system", "tmux", "osc52", "none")
+ALGORITHMS = ("HS256", "HS384", "HS512")
+
+#: Every setting: section -> key -> default. The type of the default is the type expected.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "jwt": {
+        "issuer": "kopitui",
+        "audience": "kopicloud-ad-api",
+        "algorithm": "HS256",
+        "default_expiry_minutes": 60,
+        "max_expiry_minutes": 0,
+        "allow_never_expires": True,
+        "leeway_seconds": 30,
+    },
+    "security": {
+        "min_password_length": 12,
+    },
+    "clipboard": {
+        "method": "auto",
+    },
+    "ui": {
+        "theme": "textual-dark",
+    },
+}
+
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("clipboard", "method"): CLIPBOARD_METHODS,
+    ("jwt", "algorithm"): ALGORITHMS,
+}
+_MINIMUMS: dict[tuple[str, str], int] = {
+    ("jwt", "default_expiry_minutes"): 0,
+    ("jwt", "max_expiry_minutes"): 0,
+    ("jwt", "leeway_seconds"): 0,
+    ("security", "min_password_length"): 8,
+}
+_MAXIMUMS: dict[tuple[str, str], int] = {
+    ("jwt", "leeway_seconds"): 600,
+    ("security", "min_password_length"): 1024,
+    # Well past any sensible token life, well short of year 9999.
+    ("jwt", "default_expiry_minutes"): 100 * 366 * 24 * 60,
+    ("jwt", "max_expiry_minutes"): 100 * 366 * 24 * 60,
+}
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where the config file and the data live."""
+
+    config_file: Path
+    data_dir: Path
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / DB_FILE
+
+
+def resolve_paths(config_override: str | os.PathLike[str] | None = None) -> Paths:
+    """``KOPITUI_HOME`` puts everything in one folder; otherwise the platform's folders."""
+    home = os.environ.get("KOPITUI_HOME")
+    if home:
+        base = Path(home).expanduser()
+        config_file, data_dir = base / CONFIG_FILE, base
+    else:
+        import platformdirs
+
+        config_file = Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_FILE
+        data_dir = Path(platformdirs.user_data_dir(APP_NAME))
+    if config_override is not None:
+        config_file = Path(config_override).expanduser()
+    return Paths(config_file=config_file, data_dir=data_dir)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings in force. Build with :func:`load` or :meth:`from_dict`."""
+
+    values: dict[str, dict[str, Any]] = field(default_factory=lambda: _copy(DEFAULTS))
+
+    # Convenience accessors, named as the settings are.
+    @property
+    def issuer(self) -> str:
+        return self.values["jwt"]["issuer"]
+
+    @property
+    def audience(self) -> str:
+        return self.values["jwt"]["audience"]
+
+    @property
+    def algorithm(self) -> str:
+        return self.values["jwt"]["algorithm"]
+
+    @property
+    def default_expiry_minutes(self) -> int:
+        return self.values["jwt"]["default_expiry_minutes"]
+
+    @property
+    def max_expiry_minutes(self) -> int:
+        return self.values["jwt"]["max_expiry_minutes"]
+
+    @property
+    def allow_never_expires(self) -> bool:
+        return self.values["jwt"]["allow_never_expires"]
+
+    @property
+    def leeway_seconds(self) -> int:
+        return self.values["jwt"]["leeway_seconds"]
+
+    @property
+    def min_password_length(self) -> int:
+        return self.values["security"]["min_password_length"]
+
+    @property
+    def clipboard_method(self) -> str:
+        return self.values["clipboard"]["method"]
+
+    @property
+    def theme(self) -> str:
+        return self.values["ui"]["theme"]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "config") -> Config:
+        """Merge ``data`` over the defaults, refusing unknown keys and wrong types."""
+        values = _copy(DEFAULTS)
+        for section, table in data.items():
+            if section not in DEFAULTS:
+                known = ", ".join(f"[{s}]" for s in DEFAULTS)
+                raise ConfigError(f"{source}: unknown section [{section}] (known: {known}).")
+            if not isinstance(table, dict):
+                raise ConfigError(f"{source}: [{section}] must be a table.")
+            for key, value in table.items():
+                if key not in DEFAULTS[section]:
+                    known = ", ".join(DEFAULTS[section])
+                    raise ConfigError(
+                        f"{source}: unknown key {section}.{key} (known in [{section}]: {known})."
+                    )
+                values[section][key] = _check(section, key, value, source)
+        config = cls(values)
+        if config.max_expiry_minutes and config.default_expiry_minutes > config.max_expiry_minutes:
+            raise ConfigError(
+                f"{source}: jwt.default_expiry_minutes ({config.default_expiry_minutes}) is "
+                f"above jwt.max_expiry_minutes ({config.max_expiry_minutes})."
+            )
+        return config
+
+    def replace(self, section: str, key: str, value: Any) -> Config:
+        """A copy with one setting changed (checked like a loaded one)."""
+        data = _copy(self.values)
+        data[section][key] = value
+        return Config.from_dict(data)
+
+
+def _copy(values: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {section: dict(table) for section, table in values.items()}
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "true/false", int: "a whole number", str: "a string"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _check(section: str, key: str, value: Any, source: str) -> Any:
+    default = DEFAULTS[section][key]
+    where = f"{source}: {section}.{key}"
+    # bool is a subclass of int: compare exact types.
+    if type(value) is not type(default):
+        raise ConfigError(f"{where} must be {_type_name(default)}, not {value!r}.")
+    choices = _CHOICES.get((section, key))
+    if choices and value not in choices:
+        raise ConfigError(f"{where} must be one of {', '.join(choices)}, not {value!r}.")
+    low = _MINIMUMS.get((section, key))
+    if low is not None and value < low:
+        raise ConfigError(f"{where} must be at least {low}, not {value}.")
+    high = _MAXIMUMS.get((section, key))
+    if high is not None and value > high:
+        raise ConfigError(f"{where} must be at most {high}, not {value}.")
+    if isinstance(value, str) and (not value.strip() or not value.isprintable()):
+        raise ConfigError(f"{where} must be a non-empty line of printable text.")
+    return value
+
+
+def load(path: Path) -> Config:
+    """Read and check the config at ``path``. A missing file is an error here."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: the config file does not exist.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror}).") from None
+    if not raw.strip():
+        # A zero-byte file is what a reader sees mid-write; never treat it as defaults.
+        raise ConfigError(f"{path}: the config file is empty; delete it to get the defaults.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}).") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}.") from None
+    return Config.from_dict(data, source=str(path))
+
+
+def load_or_create(path: Path) -> Config:
+    """First run writes the defaults; afterwards the file is read (and never rewritten)."""
+    if not path.exists():
+        config = Config()
+        save(config, path)
+        return config
+    return load(path)
+
+
+def dumps(config: Config) -> str:
+    import tomli_w
+
+    return tomli_w.dumps(config.values)
+
+
+def save(config: Config, path: Path) -> None:
+    """Write atomically: serialize first, temp file in the same folder, fsync, replace.
+
+    On any failure the old file is left byte-identical.
+    """
+    text = dumps(config)  # may raise before anything touches the disk
+    write_atomic(path, text.encode("utf-8"))
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)

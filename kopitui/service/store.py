@@ -1,0 +1,136 @@
+"""The embedded SQLite store: schema, migrations and the connection.
+
+The database file is created 0600 inside a 0700 folder. The schema version lives in
+``PRAGMA user_version`` so later versions can migrate; a newer version is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import StoreError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA_V1 = """
+CREATE TABLE users (
+    id                  INTEGER PRIMARY KEY,
+    username            TEXT NOT NULL,
+    username_key        TEXT NOT NULL UNIQUE,
+    password_hash       TEXT NOT NULL,
+    role                TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+    created_at          INTEGER NOT NULL,
+    password_changed_at INTEGER NOT NULL
+);
+
+CREATE TABLE signing_keys (
+    kid        TEXT PRIMARY KEY,
+    algorithm  TEXT NOT NULL,
+    secret     BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    retired_at INTEGER,
+    is_current INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE tokens (
+    id          INTEGER PRIMARY KEY,
+    jti         TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    name_key    TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('jwt', 'basic')),
+    user_id     INTEGER NOT NULL REFERENCES users(id),
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER,
+    status      TEXT NOT NULL DEFAULT 'active'
+                CHECK (status IN ('active', 'disabled', 'deleted')),
+    fingerprint TEXT,
+    kid         TEXT
+);
+-- A JWT token name is unique per user, compared case-insensitively (name_key).
+CREATE UNIQUE INDEX tokens_user_name ON tokens (user_id, name_key) WHERE kind = 'jwt';
+CREATE INDEX tokens_created ON tokens (created_at);
+
+CREATE TABLE audit_log (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    username    TEXT,
+    source      TEXT NOT NULL,
+    event       TEXT NOT NULL,
+    description TEXT NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1}
+
+
+class Store:
+    """One SQLite connection shared by the threads of one process, behind a lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._conn = self._open(path)
+        self._migrate()
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not path.exists():
+                # Create the file ourselves so it is 0600 from its first byte.
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            conn = sqlite3.connect(
+                path, timeout=10.0, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{path}: cannot open the database ({exc}).") from None
+        return conn
+
+    def _migrate(self) -> None:
+        try:
+            with self.transaction() as conn:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.path}: the database was written by a newer kopitui "
+                        f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade kopitui."
+                    )
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS[step].split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {step}")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable kopitui database ({exc}).") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    def read(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,1 @@
+"""The Textual face of kopitui. Only imported when the TUI runs."""

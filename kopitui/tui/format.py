@@ -1,0 +1,15 @@
+"""How times are shown: local time and UTC side by side."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def when(timestamp: int | None) -> str:
+    if timestamp is None:
+        return "never expires"
+    utc = datetime.fromtimestamp(timestamp, UTC)
+    local = utc.astimezone()
+    if local.utcoffset() == utc.utcoffset():
+        return f"{utc:%Y-%m-%d %H:%M} UTC"
+    return f"{local:%Y-%m-%d %H:%M} {local:%Z} ({utc:%Y-%m-%d %H:%M} UTC)"

@@ -1,0 +1,1 @@
+"""One module per portal page."""
