@@ -22,9 +22,12 @@ from .store import Store
 
 #: OWASP's recommended minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
 ARGON2_PARAMS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
-#: Keys for HS256 must be at least as long as the hash (RFC 7518 §3.2); PyJWT warns below.
-KEY_BYTES = 32
-MIN_KEY_BYTES = 32
+#: An HMAC key must be at least as long as the hash (RFC 7518 §3.2); PyJWT warns below.
+KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+
+
+def key_bytes(algorithm: str) -> int:
+    return KEY_BYTES.get(algorithm, 64)
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,8 @@ class TokenService:
     def _check_password(self, row, password: str) -> bool:
         from argon2.exceptions import InvalidHashError, VerificationError
 
+        if not validation.is_text(password):
+            return False
         try:
             return self.hasher.verify(row["password_hash"], password)
         except (VerificationError, InvalidHashError):
@@ -158,7 +163,7 @@ class TokenService:
 
         try:
             self.hasher.verify(TokenService._DUMMY_HASH, password)
-        except VerificationError:
+        except (VerificationError, UnicodeEncodeError):
             pass
 
     def authenticate(self, username: str, password: str, *, source: str = "tui") -> User:
@@ -207,7 +212,7 @@ class TokenService:
                 return row["kid"], bytes(row["secret"])
             conn.execute("UPDATE signing_keys SET is_current = 0")
             kid = secrets.token_hex(8)
-            secret = secrets.token_bytes(KEY_BYTES)
+            secret = secrets.token_bytes(key_bytes(self.config.algorithm))
             conn.execute(
                 "INSERT INTO signing_keys (kid, algorithm, secret, created_at, is_current) "
                 "VALUES (?, ?, ?, ?, 1)",
@@ -221,12 +226,13 @@ class TokenService:
         if not isinstance(kid, str) or len(kid) > 64:
             return None
         rows = self.store.read(
-            "SELECT secret FROM signing_keys WHERE kid = ? AND retired_at IS NULL", (kid,)
+            "SELECT algorithm, secret FROM signing_keys WHERE kid = ? AND retired_at IS NULL",
+            (kid,),
         )
         if not rows:
             return None
         secret = bytes(rows[0]["secret"])
-        return secret if len(secret) >= MIN_KEY_BYTES else None
+        return secret if len(secret) >= key_bytes(rows[0]["algorithm"]) else None
 
     # -- tokens -------------------------------------------------------------------------
 

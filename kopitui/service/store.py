@@ -76,7 +76,11 @@ class Store:
         self.path = path
         self._lock = threading.RLock()
         self._conn = self._open(path)
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self._conn.close()
+            raise
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
@@ -88,13 +92,17 @@ class Store:
             conn = sqlite3.connect(
                 path, timeout=10.0, isolation_level=None, check_same_thread=False
             )
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{path}: cannot open the database ({exc}).") from None
+        try:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 10000")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{path}: cannot open the database ({exc}).") from None
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"{path}: not a usable kopitui database ({exc}).") from None
         return conn
 
     def _migrate(self) -> None:

@@ -16,6 +16,15 @@ USERNAME_MAX = 64
 PASSWORD_MAX = 1024
 
 
+def is_text(value: str) -> bool:
+    """True when ``value`` can be encoded as UTF-8 (no lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _printable_problem(text: str) -> str | None:
     """Why ``text`` is not plain printable text, or None when it is.
 
@@ -71,6 +80,8 @@ def validate_new_password(
         raise ValidationError("password", f"The password needs at least {min_length} characters.")
     if len(password) > PASSWORD_MAX:
         raise ValidationError("password", f"The password has at most {PASSWORD_MAX} characters.")
+    if not is_text(password):
+        raise ValidationError("password", "The password contains characters that are not text.")
     if any(unicodedata.category(ch) == "Cc" for ch in password):
         raise ValidationError("password", "The password must not contain control characters.")
     if username is not None and name_key(password) == name_key(username):
@@ -130,5 +141,9 @@ def basic_header_value(username: str, password: str) -> str:
         raise ValidationError(
             "username", "A username cannot contain ':' (Basic authentication forbids it)."
         )
+    if not is_text(password):
+        raise ValidationError("password", "The password contains characters that are not text.")
+    if not is_text(username):
+        raise ValidationError("username", "The username contains characters that are not text.")
     raw = f"{username}:{password}".encode()
     return "Basic " + base64.b64encode(raw).decode("ascii")

@@ -9,7 +9,10 @@ def when(timestamp: int | None) -> str:
     if timestamp is None:
         return "never expires"
     utc = datetime.fromtimestamp(timestamp, UTC)
-    local = utc.astimezone()
+    try:
+        local = utc.astimezone()
+    except (OverflowError, ValueError):  # near year 9999, local time may not exist
+        return f"{utc:%Y-%m-%d %H:%M} UTC"
     if local.utcoffset() == utc.utcoffset():
         return f"{utc:%Y-%m-%d %H:%M} UTC"
     return f"{local:%Y-%m-%d %H:%M} {local:%Z} ({utc:%Y-%m-%d %H:%M} UTC)"
