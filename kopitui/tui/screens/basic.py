@@ -28,7 +28,7 @@ class BasicTokenScreen(FormScreen):
             )
             yield Field("Username", Input(self.app.user.username, id="username"), name="username")
             yield Field("Password", SecretInput(id="password"), name="password")
-            yield Button("Generate", id="generate", variant="primary")
+            yield Button("Generate", id="generate", variant="primary", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:

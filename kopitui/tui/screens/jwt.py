@@ -32,7 +32,7 @@ class JwtTokenScreen(FormScreen):
                 hint=f"{never}{limit}",
             )
             yield Static("", id="expiry-preview", markup=False)
-            yield Button("Generate", id="generate", variant="primary")
+            yield Button("Generate", id="generate", variant="primary", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -65,11 +65,19 @@ class JwtTokenScreen(FormScreen):
         self.clear_errors()
         name = self.query_one("#name", Input).value
         minutes = self.query_one("#minutes", Input).value
-        try:  # quick checks here, so the message lands at once where it was typed
-            self.service.check_token_name(self.app.user, name)
-            self.service.parse_minutes(minutes)
-        except ValidationError as exc:
+        # Quick checks here, so every message lands at once where it was typed.
+        errors = []
+        for check, value in (
+            (lambda v: self.service.check_token_name(self.app.user, v), name),
+            (self.service.parse_minutes, minutes),
+        ):
+            try:
+                check(value)
+            except ValidationError as exc:
+                errors.append(exc)
+        for exc in reversed(errors):  # the cursor ends in the first field at fault
             self.show_error(exc.field, exc.message)
+        if errors:
             return
         self.set_busy(True)
         self.generate(name, minutes)

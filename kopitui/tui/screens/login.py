@@ -25,7 +25,7 @@ class LoginScreen(FormScreen):
             yield Static("Sign in", classes="form-title")
             yield Field("Name", Input(self.initial_username, id="username"), name="username")
             yield Field("Password", SecretInput(id="password"), name="password")
-            yield Button("Sign in", id="signin", variant="primary")
+            yield Button("Sign in", id="signin", variant="primary", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:

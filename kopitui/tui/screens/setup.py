@@ -35,7 +35,7 @@ class SetupScreen(FormScreen):
                 hint=f"At least {min_length} characters, not the username.",
             )
             yield Field("Confirm password", SecretInput(id="confirm"), name="confirm")
-            yield Button("Create administrator", id="create", variant="primary")
+            yield Button("Create administrator", id="create", variant="primary", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -37,6 +37,19 @@ class Field(Vertical):
     Field > .field-error {
         color: $text-error;
         height: auto;
+        display: none;
+    }
+    Field > .field-error.-shown {
+        display: block;
+    }
+    Field > Input {
+        margin-left: 1;
+    }
+    Field > Input.-textual-compact {
+        background: $boost;
+    }
+    Field > Input.-textual-compact:focus {
+        background-tint: $accent 25%;
     }
     Field > .field-hint {
         color: $text-muted;
@@ -47,6 +60,7 @@ class Field(Vertical):
     def __init__(self, label: str, field_input: Input, *, name: str, hint: str = "") -> None:
         super().__init__(id=f"field-{name}")
         self.label = label
+        field_input.compact = True
         self.input = field_input
         self.hint = hint
 
@@ -58,12 +72,13 @@ class Field(Vertical):
         yield Static("", classes="field-error", markup=False)
 
     def show_error(self, message: str) -> None:
-        self.query_one(".field-error", Static).update(message)
-        self.input.add_class("-invalid")
+        error = self.query_one(".field-error", Static)
+        error.update(message)
+        error.set_class(bool(message), "-shown")
+        self.input.set_class(bool(message), "-invalid")
 
     def clear_error(self) -> None:
-        self.query_one(".field-error", Static).update("")
-        self.input.remove_class("-invalid")
+        self.show_error("")
 
     @property
     def error(self) -> str:
