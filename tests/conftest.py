@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from support import ADMIN, ADMIN_PASSWORD, FROZEN_NOW
 
 from kopitui import clipboard
 from kopitui.config import Config, load_or_create, resolve_paths
 from kopitui.service import TokenService
+
+from support import ADMIN, ADMIN_PASSWORD, FROZEN_NOW
 
 
 @dataclass

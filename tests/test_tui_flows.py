@@ -7,7 +7,6 @@ import sqlite3
 
 import jwt
 import pytest
-from support import ADMIN, ADMIN_PASSWORD, FROZEN_NOW, settle, type_text
 from textual.widgets import Input, Static
 
 from kopitui.config import resolve_paths
@@ -17,6 +16,8 @@ from kopitui.tui.screens.jwt import JwtTokenScreen
 from kopitui.tui.screens.login import LoginScreen
 from kopitui.tui.screens.result import ResultScreen
 from kopitui.tui.screens.setup import SetupScreen
+
+from support import ADMIN, ADMIN_PASSWORD, FROZEN_NOW, settle, type_text
 
 SIZE = (80, 24)
 
