@@ -78,7 +78,7 @@ class _Counter:
 @pytest.fixture
 def deterministic_secrets(monkeypatch: pytest.MonkeyPatch):
     """Fixed key, kid and jti so screens that show tokens can be snapshot."""
-    from kopitui.service import service as service_module
+    from kopitui.service import tokens as tokens_module
 
     counter = _Counter()
 
@@ -95,7 +95,7 @@ def deterministic_secrets(monkeypatch: pytest.MonkeyPatch):
         def token_urlsafe(n: int) -> str:
             return f"jti-{counter.next():04d}"
 
-    monkeypatch.setattr(service_module, "secrets", FakeSecrets)
+    monkeypatch.setattr(tokens_module, "secrets", FakeSecrets)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from kopitui.service import (
     ValidationError,
     fingerprint,
 )
+from kopitui.service.store import SCHEMA_VERSION
 from kopitui.service.validation import basic_header_value
 
 from helpers_core import FROZEN_NOW, isolate_home, make_config, make_service
@@ -474,9 +475,11 @@ def test_c11_alg_none_is_rejected(service, admin):
     _, secret = service.current_key()
     with pytest.raises(jwt.InvalidTokenError):
         jwt.decode(NONE_TOKEN, secret, algorithms=[service.config.algorithm])
-    if hasattr(service, "verify"):
-        with pytest.raises(Exception):  # noqa: B017 - whatever typed error verify uses
-            service.verify(NONE_TOKEN)
+    for presented in (NONE_TOKEN, f"Bearer {NONE_TOKEN}", f"Auth-Token: Bearer {NONE_TOKEN}"):
+        verdict = service.verify(presented)
+        assert not verdict.valid
+        assert verdict.code == "algorithm_not_allowed"
+        assert "'none'" in verdict.reason
 
 
 def test_c11_a_forged_signature_is_rejected(service, admin):
@@ -559,9 +562,10 @@ def test_issue_basic_record(service, admin):
     assert record["user_id"] == admin.id
     assert record["created_at"] == FROZEN_NOW
     assert record["jti"] == issued.jti
-    # A second Basic token for the same user is fine (names are unique for JWTs only).
-    service.issue_basic(ADMIN, PASSWORD)
-    assert len(rows(service, "SELECT 1 FROM tokens WHERE kind = 'basic'")) == 2
+    # The same user and password always make the same token: one record per password.
+    again = service.issue_basic(ADMIN, PASSWORD)
+    assert again.header_value == issued.header_value and again.jti == issued.jti
+    assert len(rows(service, "SELECT 1 FROM tokens WHERE kind = 'basic'")) == 1
 
 
 # -- the store ------------------------------------------------------------------------------
@@ -578,7 +582,7 @@ def test_store_file_modes(tmp_path, service, admin):
 
 
 def test_schema_version(service):
-    assert service.store.read("PRAGMA user_version")[0][0] == 1
+    assert service.store.read("PRAGMA user_version")[0][0] == SCHEMA_VERSION
     tables = {r[0] for r in service.store.read("SELECT name FROM sqlite_master")}
     assert {"users", "signing_keys", "tokens", "audit_log"} <= tables
 
@@ -587,14 +591,14 @@ def test_newer_schema_is_refused(tmp_path):
     db = tmp_path / "data" / "kopitui.db"
     db.parent.mkdir()
     conn = sqlite3.connect(db)
-    conn.execute("PRAGMA user_version = 2")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(StoreError) as info:
         TokenService(Config(), db)
     assert str(db) in str(info.value)
     conn = sqlite3.connect(db)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2  # left alone
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
     finally:
         conn.close()
 

@@ -9,18 +9,24 @@ from .errors import (
     StoreError,
     ValidationError,
 )
-from .service import IssuedToken, TokenService, User, fingerprint
+from .models import IssuedToken, LogEntry, Page, TokenRecord, User, UserRecord, Verdict
+from .service import TokenService, fingerprint
 
 __all__ = [
     "AuthenticationError",
     "ConfigError",
     "IssuedToken",
     "KopituiError",
+    "LogEntry",
+    "Page",
     "PermissionDenied",
     "SetupError",
     "StoreError",
+    "TokenRecord",
     "TokenService",
     "User",
+    "UserRecord",
     "ValidationError",
+    "Verdict",
     "fingerprint",
 ]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA_V1 = """
 CREATE TABLE users (
@@ -66,7 +66,38 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_at ON audit_log (at);
 """
 
-MIGRATIONS = {1: _SCHEMA_V1}
+# v2: the token lifecycle. Users can be removed (their row stays, renamed out of the
+# way, so their tokens and log lines keep a name) and change passwords; Basic tokens
+# remember which password they were made with (password_epoch), old password hashes
+# are kept to tell a stale Basic token from a wrong one; deleted tokens free their name.
+_SCHEMA_V2 = """
+ALTER TABLE users ADD COLUMN removed_at INTEGER;
+ALTER TABLE users ADD COLUMN password_epoch INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE tokens ADD COLUMN password_epoch INTEGER;
+ALTER TABLE tokens ADD COLUMN status_changed_at INTEGER;
+CREATE TABLE password_history (
+    id            INTEGER PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id),
+    epoch         INTEGER NOT NULL,
+    password_hash TEXT NOT NULL,
+    replaced_at   INTEGER NOT NULL
+);
+CREATE INDEX password_history_user ON password_history (user_id, epoch);
+UPDATE tokens SET password_epoch = 1 WHERE kind = 'basic';
+UPDATE tokens SET status = 'deleted' WHERE kind = 'basic' AND id NOT IN
+    (SELECT min(id) FROM tokens WHERE kind = 'basic' GROUP BY user_id);
+DROP INDEX tokens_user_name;
+CREATE UNIQUE INDEX tokens_user_name ON tokens (user_id, name_key)
+    WHERE kind = 'jwt' AND status != 'deleted';
+CREATE UNIQUE INDEX tokens_user_basic ON tokens (user_id, password_epoch)
+    WHERE kind = 'basic' AND status != 'deleted';
+CREATE INDEX tokens_user_created ON tokens (user_id, created_at);
+CREATE INDEX tokens_name ON tokens (name_key);
+CREATE INDEX tokens_expires ON tokens (expires_at);
+CREATE INDEX audit_log_event ON audit_log (event, at);
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 
 
 class Store:

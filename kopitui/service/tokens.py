@@ -1,0 +1,354 @@
+"""Signing keys, issuing JWT and Basic tokens, and the Token List."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+
+from . import validation
+from .errors import AuthenticationError, PermissionDenied, ValidationError
+from .models import IssuedToken, Page, TokenRecord, User
+from .users import inert
+
+#: An HMAC key must be at least as long as the hash (RFC 7518 §3.2); PyJWT warns below.
+KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+
+#: Token List sort keys -> SQL (a whitelist: the column name never comes from input).
+SORTS = {
+    "name": "t.name_key",
+    "type": "t.kind",
+    "created": "t.created_at",
+    "expires": "coalesce(t.expires_at, 253402300800)",
+    "status": "status_label",
+    "username": "u.username_key",
+}
+STATUSES = ("active", "expired", "disabled")
+
+_STATUS_SQL = (
+    "CASE WHEN t.status = 'disabled' THEN 'Disabled' "
+    "WHEN t.status = 'deleted' THEN 'Deleted' "
+    "WHEN t.expires_at IS NOT NULL AND t.expires_at <= :now THEN 'Expired' "
+    "ELSE 'Active' END"
+)
+
+
+def key_bytes(algorithm: str) -> int:
+    return KEY_BYTES.get(algorithm, 64)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class TokensMixin:
+    # -- signing keys -------------------------------------------------------------------
+
+    def current_key(self) -> tuple[str, bytes]:
+        """The key that signs new tokens, created on first use: ``(kid, secret)``."""
+        algorithm = self.config.algorithm
+        query = "SELECT kid, secret FROM signing_keys WHERE is_current = 1 AND algorithm = ?"
+        rows = self.store.read(query, (algorithm,))
+        if rows:
+            return rows[0]["kid"], bytes(rows[0]["secret"])
+        with self.store.transaction() as conn:
+            row = conn.execute(query, (algorithm,)).fetchone()
+            if row:  # another thread or process made it meanwhile
+                return row["kid"], bytes(row["secret"])
+            conn.execute("UPDATE signing_keys SET is_current = 0")
+            kid = secrets.token_hex(8)
+            secret = secrets.token_bytes(key_bytes(algorithm))
+            conn.execute(
+                "INSERT INTO signing_keys (kid, algorithm, secret, created_at, is_current) "
+                "VALUES (?, ?, ?, ?, 1)",
+                (kid, algorithm, secret, self.now()),
+            )
+            self._audit(conn, "key_created", None, f"Signing key {kid} created", "service")
+        return kid, secret
+
+    def verification_key(self, kid: str) -> bytes | None:
+        """The secret for a known, unretired ``kid``; None for anything else."""
+        if not isinstance(kid, str) or len(kid) > 64:
+            return None
+        rows = self.store.read(
+            "SELECT algorithm, secret FROM signing_keys WHERE kid = ? AND retired_at IS NULL",
+            (kid,),
+        )
+        if not rows:
+            return None
+        secret = bytes(rows[0]["secret"])
+        return secret if len(secret) >= key_bytes(rows[0]["algorithm"]) else None
+
+    # -- issuing ------------------------------------------------------------------------
+
+    def parse_minutes(self, text: str) -> int:
+        return validation.parse_expiry_minutes(
+            text,
+            now=self.now(),
+            max_minutes=self.config.max_expiry_minutes,
+            allow_never=self.config.allow_never_expires,
+        )
+
+    def preview_expiry(self, text: str) -> int | None:
+        """The ``exp`` a token made now with ``text`` minutes would get (None: never)."""
+        return validation.expiry_timestamp(self.now(), self.parse_minutes(text))
+
+    def _name_taken(self, user_id: int, name: str) -> bool:
+        return bool(
+            self.store.read(
+                "SELECT 1 FROM tokens WHERE user_id = ? AND name_key = ? AND kind = 'jwt' "
+                "AND status != 'deleted'",
+                (user_id, validation.name_key(name)),
+            )
+        )
+
+    def check_token_name(self, user: User, name: str) -> str:
+        name = validation.validate_token_name(name)
+        if self._name_taken(user.id, name):
+            raise ValidationError("name", f"You already have a token named {name!r}.")
+        return name
+
+    def issue_jwt(self, user: User, name: str, minutes: str | int, *, source: str = "tui"):
+        """Mint a JWT for ``user``. Returns an :class:`IssuedToken`; stores only its record."""
+        import jwt
+
+        name = validation.validate_token_name(name)
+        minutes = self.parse_minutes(str(minutes))
+        now = self.now()
+        expires = validation.expiry_timestamp(now, minutes)
+        kid, secret = self.current_key()
+        jti = secrets.token_urlsafe(16)
+        claims = {
+            "unique_name": name,
+            "sub": str(user.username),
+            "iss": self.config.issuer,
+            "aud": self.config.audience,
+            "iat": now,
+            "jti": jti,
+        }
+        if expires is not None:
+            claims["exp"] = expires
+        token = jwt.encode(claims, secret, algorithm=self.config.algorithm, headers={"kid": kid})
+        header_value = f"Bearer {token}"
+        digest = self._fingerprint(header_value)
+        try:
+            with self.store.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO tokens (jti, name, name_key, kind, user_id, created_at, "
+                    "expires_at, fingerprint, kid) VALUES (?, ?, ?, 'jwt', ?, ?, ?, ?, ?)",
+                    (jti, name, validation.name_key(name), user.id, now, expires, digest, kid),
+                )
+                when = "never expires" if expires is None else f"expires in {minutes} min"
+                self._audit(
+                    conn, "token_generated", user.username, f"JWT {name!r} ({when})", source
+                )
+        except sqlite3.IntegrityError:
+            # The database enforces uniqueness, so two processes cannot both win.
+            raise ValidationError("name", f"You already have a token named {name!r}.") from None
+        return IssuedToken("jwt", name, user.username, header_value, now, expires, jti, digest)
+
+    def issue_basic(self, username: str, password: str, *, source: str = "tui") -> IssuedToken:
+        """A Basic token for an existing user whose password matches.
+
+        A wrong pair gets the same vague error as sign-in: a Basic token made from a
+        wrong password would only fail later, at the API. The same user and password
+        always give the same token, so it has one record per password.
+        """
+        username = username.strip()
+        if ":" in username:
+            raise ValidationError(
+                "username", "A username cannot contain ':' (Basic authentication forbids it)."
+            )
+        if not username:
+            raise ValidationError("username", "Enter a username.")
+        row = self._find_user(username)
+        if row is None or not self._check_password(row, password):
+            if row is None:
+                self._spend_equal_time(password)
+            self.audit(
+                "basic_failed",
+                row["username"] if row is not None else inert(username),
+                "Basic token refused: invalid name or password",
+                source,
+            )
+            raise AuthenticationError()
+        # The stored spelling of the name, so NFC/case variants yield one token.
+        header_value = validation.basic_header_value(row["username"], password)
+        now = self.now()
+        name = f"Basic {row['username']}"
+        with self.store.transaction() as conn:
+            existing = conn.execute(
+                "SELECT jti, status, created_at FROM tokens WHERE user_id = ? AND kind = 'basic' "
+                "AND password_epoch = ? AND status != 'deleted'",
+                (row["id"], row["password_epoch"]),
+            ).fetchone()
+            if existing is not None and existing["status"] == "disabled":
+                raise ValidationError(
+                    "password",
+                    "This Basic token is disabled. An administrator can enable it in "
+                    "Token List; a new password gives a new token.",
+                )
+            if existing is not None:
+                jti, created = existing["jti"], existing["created_at"]
+                self._audit(
+                    conn, "token_generated", row["username"], "Basic token shown again", source
+                )
+            else:
+                jti, created = secrets.token_urlsafe(16), now
+                conn.execute(
+                    "INSERT INTO tokens (jti, name, name_key, kind, user_id, created_at, "
+                    "expires_at, fingerprint, password_epoch) "
+                    "VALUES (?, ?, ?, 'basic', ?, ?, NULL, NULL, ?)",
+                    (jti, name, validation.name_key(name), row["id"], now, row["password_epoch"]),
+                )
+                self._audit(conn, "token_generated", row["username"], "Basic token", source)
+        # No fingerprint for Basic: a plain hash of user:password would be a fast,
+        # unsalted password hash at rest.
+        return IssuedToken("basic", name, row["username"], header_value, created, None, jti, None)
+
+    # -- the Token List -----------------------------------------------------------------
+
+    def list_tokens(
+        self,
+        actor: User,
+        *,
+        search: str = "",
+        status: str | None = None,
+        all_users: bool = True,
+        sort: str = "created",
+        descending: bool = True,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page[TokenRecord]:
+        """A page of the tokens ``actor`` may see: their own, or everyone's for an admin.
+
+        ``search`` matches name, username, type and status (case-insensitive);
+        ``status`` is one of :data:`STATUSES`. Deleted tokens are not listed.
+        """
+        if sort not in SORTS:
+            raise ValidationError("sort", f"Sort by one of: {', '.join(SORTS)}.")
+        if status is not None and status.lower() not in STATUSES:
+            raise ValidationError("status", f"The status must be one of {', '.join(STATUSES)}.")
+        where = ["t.status != 'deleted'"]
+        params: dict = {"now": self.now()}
+        if not (actor.is_admin and all_users):
+            where.append("t.user_id = :uid")
+            params["uid"] = actor.id
+        if status is not None:
+            where.append(f"{_STATUS_SQL} = :status")
+            params["status"] = status.capitalize()
+        text = search.strip()
+        if text:
+            params["like"] = _like(validation.name_key(text))
+            params["exact"] = text.casefold()
+            where.append(
+                "(t.name_key LIKE :like ESCAPE '\\' OR u.username_key LIKE :like ESCAPE '\\' "
+                f"OR lower({_STATUS_SQL}) = :exact "
+                "OR (CASE t.kind WHEN 'jwt' THEN 'jwt' ELSE 'basic' END) = :exact)"
+            )
+        where_sql = " AND ".join(where)
+        base = f"FROM tokens t JOIN users u ON u.id = t.user_id WHERE {where_sql}"
+        direction = "DESC" if descending else "ASC"
+        params.update(limit=max(1, min(limit, 1000)), offset=max(0, offset))
+        rows = self.store.read(
+            f"SELECT t.id, t.jti, t.name, t.kind, u.username, t.created_at, t.expires_at, "
+            f"{_STATUS_SQL} AS status_label, t.fingerprint {base} "
+            f"ORDER BY {SORTS[sort]} {direction}, t.id {direction} "
+            "LIMIT :limit OFFSET :offset",
+            params,
+        )
+        total = self.store.read(f"SELECT count(*) {base}", params)[0][0]
+        records = [
+            TokenRecord(
+                id=r["id"],
+                jti=r["jti"],
+                name=r["name"],
+                kind=r["kind"],
+                username=r["username"],
+                created_at=r["created_at"],
+                expires_at=r["expires_at"],
+                status=r["status_label"],
+                fingerprint=r["fingerprint"],
+            )
+            for r in rows
+        ]
+        return Page(records, total, params["offset"])
+
+    def token_records(self, user: User) -> list[dict]:
+        rows = self.store.read(
+            "SELECT jti, name, kind, created_at, expires_at, status, fingerprint FROM tokens "
+            "WHERE user_id = ? ORDER BY created_at, id",
+            (user.id,),
+        )
+        return [dict(row) for row in rows]
+
+    def find_tokens(self, actor: User, name: str, owner: str | None = None) -> list[int]:
+        """Ids of the live tokens named ``name`` of ``owner`` (default: the actor)."""
+        owner_row = self._find_user(owner) if owner else None
+        if owner and owner_row is None:
+            raise ValidationError("owner", f"No user named {inert(owner)!r}.")
+        owner_id = owner_row["id"] if owner_row else actor.id
+        rows = self.store.read(
+            "SELECT id FROM tokens WHERE user_id = ? AND name_key = ? AND status != 'deleted'",
+            (owner_id, validation.name_key(name.strip())),
+        )
+        if not rows:
+            whose = f"{owner_row['username']!r} has" if owner_row else "You have"
+            raise ValidationError("name", f"{whose} no token named {inert(name)!r}.")
+        return [row["id"] for row in rows]
+
+    def _token_for_change(self, conn, actor: User, token_id: int):
+        row = conn.execute(
+            "SELECT t.id, t.name, t.kind, t.status, t.user_id, u.username, u.removed_at "
+            "FROM tokens t "
+            "JOIN users u ON u.id = t.user_id WHERE t.id = ? AND t.status != 'deleted'",
+            (token_id,),
+        ).fetchone()
+        if row is None:
+            raise ValidationError("token", "That token no longer exists.")
+        if row["user_id"] != actor.id and not actor.is_admin:
+            raise PermissionDenied("You can only change your own tokens.")
+        return row
+
+    def set_token_enabled(
+        self, actor: User, token_id: int, enabled: bool, *, source: str = "tui"
+    ) -> str:
+        """Disable or enable a token; returns its new status word."""
+        new = "active" if enabled else "disabled"
+        with self.store.transaction() as conn:
+            row = self._token_for_change(conn, actor, token_id)
+            if enabled and row["removed_at"] is not None:
+                raise ValidationError(
+                    "token", f"{row['username']!r} was removed; their tokens stay disabled."
+                )
+            if row["status"] != new:
+                conn.execute(
+                    "UPDATE tokens SET status = ?, status_changed_at = ? WHERE id = ?",
+                    (new, self.now(), token_id),
+                )
+                event = "token_enabled" if enabled else "token_disabled"
+                self._audit(
+                    conn,
+                    event,
+                    actor.username,
+                    f"Token {row['name']!r} of {row['username']!r} "
+                    f"{'enabled' if enabled else 'disabled'}",
+                    source,
+                )
+        return new
+
+    def delete_token(self, actor: User, token_id: int, *, source: str = "tui") -> None:
+        """Delete a token: it stops verifying at once and leaves the list; its name is free."""
+        with self.store.transaction() as conn:
+            row = self._token_for_change(conn, actor, token_id)
+            conn.execute(
+                "UPDATE tokens SET status = 'deleted', status_changed_at = ? WHERE id = ?",
+                (self.now(), token_id),
+            )
+            self._audit(
+                conn,
+                "token_deleted",
+                actor.username,
+                f"Token {row['name']!r} of {row['username']!r} deleted",
+                source,
+            )

@@ -1,0 +1,263 @@
+"""Users: first administrator, sign-in, adding, removing, passwords."""
+
+from __future__ import annotations
+
+import secrets
+
+from . import validation
+from .errors import AuthenticationError, PermissionDenied, SetupError, ValidationError
+from .models import User, UserRecord
+
+#: OWASP's recommended minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
+ARGON2_PARAMS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+ROLES = ("admin", "user")
+#: How many earlier passwords are kept to recognise a stale Basic token.
+PASSWORD_HISTORY = 10
+
+
+def inert(text: str, limit: int = 64) -> str:
+    """Text typed by an outsider, made safe to store and show: no control characters."""
+    cleaned = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in text)
+    return cleaned[:limit]
+
+
+class UsersMixin:
+    _DUMMY_HASH: str | None = None
+
+    # -- lookups ------------------------------------------------------------------------
+
+    def has_users(self) -> bool:
+        return bool(self.store.read("SELECT 1 FROM users WHERE removed_at IS NULL LIMIT 1"))
+
+    def _find_user(self, username: str):
+        """The active user row for ``username`` (NFC, case-insensitive), or None."""
+        if not isinstance(username, str) or not validation.is_text(username):
+            return None
+        rows = self.store.read(
+            "SELECT id, username, role, password_hash, password_epoch, password_changed_at "
+            "FROM users WHERE username_key = ? AND removed_at IS NULL",
+            (validation.name_key(username.strip()),),
+        )
+        return rows[0] if rows else None
+
+    def get_user(self, username: str) -> User | None:
+        row = self._find_user(username)
+        return User(row["id"], row["username"], row["role"]) if row else None
+
+    def _require_admin(self, actor: User, what: str) -> None:
+        if not actor.is_admin:
+            raise PermissionDenied(f"Only administrators can {what}.")
+
+    # -- passwords ----------------------------------------------------------------------
+
+    def _hash_password(self, password: str) -> str:
+        return self.hasher.hash(password)
+
+    def _verify_hash(self, password_hash: str, password: str) -> bool:
+        from argon2.exceptions import InvalidHashError, VerificationError
+
+        if not validation.is_text(password):
+            return False
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _check_password(self, row, password: str) -> bool:
+        return self._verify_hash(row["password_hash"], password)
+
+    def _spend_equal_time(self, password: str) -> None:
+        """Verify against a throwaway hash so an unknown name costs what a known one does."""
+        if UsersMixin._DUMMY_HASH is None:
+            UsersMixin._DUMMY_HASH = self.hasher.hash(secrets.token_hex(16))
+        self._verify_hash(UsersMixin._DUMMY_HASH, password)
+
+    def _new_password(self, password: str, confirm: str | None, username: str) -> str:
+        validation.validate_new_password(
+            password, confirm, min_length=self.config.min_password_length, username=username
+        )
+        return self._hash_password(password)
+
+    # -- first run and sign-in ----------------------------------------------------------
+
+    def create_first_admin(
+        self, username: str, password: str, confirm: str | None = None, *, source: str = "tui"
+    ) -> User:
+        """First run only: create the administrator. Refused once any user exists."""
+        username = validation.validate_username(username)
+        password_hash = self._new_password(password, confirm, username)  # slow: before the lock
+        with self.store.transaction() as conn:
+            if conn.execute("SELECT 1 FROM users WHERE removed_at IS NULL LIMIT 1").fetchone():
+                raise SetupError("An administrator already exists; sign in instead.")
+            user = self._insert_user(conn, username, password_hash, "admin")
+            self._audit(conn, "user_added", username, "First administrator created", source)
+        return user
+
+    def _insert_user(self, conn, username: str, password_hash: str, role: str) -> User:
+        now = self.now()
+        key = validation.name_key(username)
+        if conn.execute("SELECT 1 FROM users WHERE username_key = ?", (key,)).fetchone():
+            raise ValidationError("username", f"A user named {username!r} already exists.")
+        cur = conn.execute(
+            "INSERT INTO users (username, username_key, password_hash, role, created_at, "
+            "password_changed_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (username, key, password_hash, role, now, now),
+        )
+        return User(cur.lastrowid, username, role)
+
+    def authenticate(self, username: str, password: str, *, source: str = "tui") -> User:
+        """Sign in. Any failure is the same :class:`AuthenticationError`."""
+        row = self._find_user(username) if username.strip() else None
+        if row is None:
+            self._spend_equal_time(password)
+            ok = False
+        else:
+            ok = self._check_password(row, password)
+        if not ok:
+            shown = row["username"] if row is not None else inert(username)
+            self.audit("signin_failed", shown, "Sign-in failed", source)
+            raise AuthenticationError()
+        self._rehash_if_needed(row, password)
+        self.audit("signin", row["username"], "Signed in", source)
+        return User(row["id"], row["username"], row["role"])
+
+    def _rehash_if_needed(self, row, password: str) -> None:
+        if self.hasher.check_needs_rehash(row["password_hash"]):
+            new_hash = self._hash_password(password)
+            with self.store.transaction() as conn:
+                conn.execute(
+                    "UPDATE users SET password_hash = ? WHERE id = ?", (new_hash, row["id"])
+                )
+
+    def sign_out(self, user: User, *, source: str = "tui") -> None:
+        self.audit("signout", user.username, "Signed out", source)
+
+    # -- administration -----------------------------------------------------------------
+
+    def add_user(
+        self,
+        actor: User | None,
+        username: str,
+        password: str,
+        confirm: str | None = None,
+        *,
+        role: str = "user",
+        source: str = "tui",
+    ) -> User:
+        """An administrator adds a user. With no users yet, ``actor`` may be None and the
+        first user must be an administrator (what the first-run screen does)."""
+        if role not in ROLES:
+            raise ValidationError("role", f"The role must be one of {', '.join(ROLES)}.")
+        if actor is None:
+            if self.has_users():
+                raise PermissionDenied("Sign in as an administrator to add users.")
+            if role != "admin":
+                raise ValidationError("role", "The first user must be an administrator.")
+            return self.create_first_admin(username, password, confirm, source=source)
+        self._require_admin(actor, "add users")
+        username = validation.validate_username(username)
+        password_hash = self._new_password(password, confirm, username)
+        with self.store.transaction() as conn:
+            user = self._insert_user(conn, username, password_hash, role)
+            self._audit(
+                conn, "user_added", actor.username, f"User {username!r} added ({role})", source
+            )
+        return user
+
+    def list_users(self, actor: User) -> list[UserRecord]:
+        self._require_admin(actor, "list users")
+        rows = self.store.read(
+            "SELECT u.id, u.username, u.role, u.created_at, u.password_changed_at, "
+            "(SELECT count(*) FROM tokens t WHERE t.user_id = u.id AND t.status = 'active' "
+            " AND (t.expires_at IS NULL OR t.expires_at > ?)) AS active_tokens "
+            "FROM users u WHERE u.removed_at IS NULL ORDER BY u.username_key",
+            (self.now(),),
+        )
+        return [UserRecord(**dict(row)) for row in rows]
+
+    def _set_password(self, conn, row, password_hash: str) -> None:
+        """Store a new password hash; the old one goes to the history (stale Basic tokens)."""
+        now = self.now()
+        conn.execute(
+            "INSERT INTO password_history (user_id, epoch, password_hash, replaced_at) "
+            "VALUES (?, ?, ?, ?)",
+            (row["id"], row["password_epoch"], row["password_hash"], now),
+        )
+        conn.execute(
+            "DELETE FROM password_history WHERE user_id = ? AND id NOT IN "
+            "(SELECT id FROM password_history WHERE user_id = ? ORDER BY epoch DESC LIMIT ?)",
+            (row["id"], row["id"], PASSWORD_HISTORY),
+        )
+        conn.execute(
+            "UPDATE users SET password_hash = ?, password_changed_at = ?, "
+            "password_epoch = password_epoch + 1 WHERE id = ?",
+            (password_hash, now, row["id"]),
+        )
+
+    def change_password(
+        self, user: User, current: str, new: str, confirm: str | None = None, *, source="tui"
+    ) -> None:
+        """Every user changes their own password; Basic tokens made before go stale."""
+        row = self._find_user(user.username)
+        if row is None or not self._check_password(row, current):
+            self.audit("password_change_failed", user.username, "Wrong current password", source)
+            raise ValidationError("current", "The current password is not right.")
+        if new == current:
+            raise ValidationError("password", "The new password is the current one.")
+        password_hash = self._new_password(new, confirm, row["username"])
+        with self.store.transaction() as conn:
+            self._set_password(conn, row, password_hash)
+            self._audit(conn, "password_changed", row["username"], "Password changed", source)
+
+    def reset_password(
+        self, actor: User, username: str, new: str, confirm: str | None = None, *, source="tui"
+    ) -> None:
+        self._require_admin(actor, "reset passwords")
+        row = self._find_user(username)
+        if row is None:
+            raise ValidationError("username", f"No user named {inert(username)!r}.")
+        password_hash = self._new_password(new, confirm, row["username"])
+        with self.store.transaction() as conn:
+            self._set_password(conn, row, password_hash)
+            self._audit(
+                conn,
+                "password_changed",
+                actor.username,
+                f"Password of {row['username']!r} reset",
+                source,
+            )
+
+    def remove_user(self, actor: User, username: str, *, source: str = "tui") -> int:
+        """Remove a user and disable their tokens. Returns how many tokens were disabled."""
+        self._require_admin(actor, "remove users")
+        row = self._find_user(username)
+        if row is None:
+            raise ValidationError("username", f"No user named {inert(username)!r}.")
+        if row["id"] == actor.id:
+            raise ValidationError("username", "You cannot remove yourself.")
+        now = self.now()
+        with self.store.transaction() as conn:
+            if row["role"] == "admin":
+                admins = conn.execute(
+                    "SELECT count(*) FROM users WHERE role = 'admin' AND removed_at IS NULL"
+                ).fetchone()[0]
+                if admins <= 1:
+                    raise ValidationError("username", "The last administrator cannot be removed.")
+            disabled = conn.execute(
+                "UPDATE tokens SET status = 'disabled', status_changed_at = ? "
+                "WHERE user_id = ? AND status = 'active'",
+                (now, row["id"]),
+            ).rowcount
+            # Keep the row (tokens and log lines refer to it) but free the name.
+            conn.execute(
+                "UPDATE users SET removed_at = ?, username_key = username_key || ? WHERE id = ?",
+                (now, f"\x00removed-{row['id']}", row["id"]),
+            )
+            self._audit(
+                conn,
+                "user_removed",
+                actor.username,
+                f"User {row['username']!r} removed; {disabled} token(s) disabled",
+                source,
+            )
+        return disabled
