@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -15,17 +15,11 @@ from .. import config as config_module
 from ..config import Config
 from ..service import IssuedToken, TokenService, User
 from ..service.errors import ConfigError
-from .screens.basic import BasicTokenScreen
-from .screens.home import MENU, HomeScreen
-from .screens.jwt import JwtTokenScreen
+from .pages import page, visible_pages
+from .screens.home import HomeScreen
 from .screens.login import LoginScreen
 from .screens.result import ResultScreen
 from .screens.setup import SetupScreen
-
-PAGES: dict[str, Callable[[], Screen]] = {
-    "jwt": JwtTokenScreen,
-    "basic": BasicTokenScreen,
-}
 
 
 class KopituiApp(App):
@@ -83,13 +77,14 @@ class KopituiApp(App):
 
     # -- pages --------------------------------------------------------------------------
 
-    def action_open_page(self, page: str) -> None:
-        if self.user is None or page not in PAGES:
+    def action_open_page(self, page_id: str) -> None:
+        target = page(page_id)
+        if target is None or target not in visible_pages(self.user):
             return
         # Back to home first, so pages never stack on top of each other.
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        self.push_screen(PAGES[page]())
+        self.push_screen(target.make_screen())
 
     def show_result(self, token: IssuedToken) -> None:
         # Replace the form: its fields are gone, and escape from the result goes home.
@@ -97,8 +92,10 @@ class KopituiApp(App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         if self.user is not None:
-            for page, _key, label, help_text in MENU:
-                yield SystemCommand(label, help_text, lambda page=page: self.action_open_page(page))
+            for target in visible_pages(self.user):
+                yield SystemCommand(
+                    target.label, target.help, lambda p=target.id: self.action_open_page(p)
+                )
             yield SystemCommand("Sign Out", "Sign out and return to Sign in", self.action_sign_out)
         yield from super().get_system_commands(screen)
 

@@ -11,19 +11,21 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-#: (page id, key, label, what it does) — the menu, the bindings and the palette share it.
-MENU = [
-    ("jwt", "j", "JWT Token", "Generate a Bearer JWT for the KopiCloud AD API"),
-    ("basic", "b", "Basic Token", "Generate a Basic token from a username and password"),
-]
+from ..pages import PAGES, visible_pages
 
 
 class HomeScreen(Screen):
     TITLE = "Home"
     BINDINGS = [
-        *(Binding(key, f"app.open_page('{page}')", label, id=page) for page, key, label, _ in MENU),
+        *(Binding(p.key, f"app.open_page('{p.id}')", p.label, id=p.id) for p in PAGES),
         Binding("s", "app.sign_out", "Sign Out", id="sign_out"),
     ]
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # Pages the user may not open have no key in the footer.
+        if action == "app.open_page" and parameters:
+            return any(p.id == parameters[0] for p in visible_pages(self.app.user))
+        return True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -32,8 +34,8 @@ class HomeScreen(Screen):
             yield Static("Choose a page (or press its key):", classes="form-intro")
             yield OptionList(
                 *(
-                    Option(Text.assemble((key, "bold"), f"  {label} — {help_text}"), id=page)
-                    for page, key, label, help_text in MENU
+                    Option(Text.assemble((p.key, "bold"), f"  {p.label} — {p.help}"), id=p.id)
+                    for p in visible_pages(self.app.user)
                 ),
                 Option(Text.assemble(("s", "bold"), "  Sign Out"), id="sign_out"),
                 id="menu",
