@@ -159,5 +159,6 @@ def copy_text(
     return CopyOutcome(
         False,
         "none",
-        f"Could not copy ({reasons}). The token stays on screen: select it to copy by hand.",
+        f"Could not copy ({reasons}). The token stays on screen: press v for a plain view "
+        "to select it by hand.",
     )

@@ -209,17 +209,13 @@ def write_config(kopitui_home: Path, method: str) -> None:
 
 
 def token_in_box(screen: str) -> str:
-    """The header value inside the "Auth-Token header value" box, unwrapped."""
+    """The header value shown under "Auth-Token header value:", unfolded."""
     lines = screen.splitlines()
-    top = next(i for i, line in enumerate(lines) if "Auth-Token header value" in line)
-    bottom = next(i for i in range(top + 1, len(lines)) if "╰" in lines[i])
-    pieces = [
-        "".join(ch for ch in line if ch not in BOX_CHARS and not ch.isspace())
-        for line in lines[top + 1 : bottom]
-    ]
-    joined = "".join(pieces)
-    # The box wraps "Bearer <jwt>" at the space; stripping whitespace took it out.
-    assert joined.startswith("Bearer"), f"no Bearer token in the box:\n{screen}"
+    top = next(i for i, line in enumerate(lines) if "Auth-Token header value:" in line)
+    bottom = next(i for i in range(top + 1, len(lines)) if "will not be shown again" in lines[i])
+    joined = "".join("".join(line.split()) for line in lines[top + 1 : bottom])
+    # Stripping white space took out the one space of "Bearer <jwt>".
+    assert joined.startswith("Bearer"), f"no Bearer token on screen:\n{screen}"
     return "Bearer " + joined.removeprefix("Bearer")
 
 
@@ -274,7 +270,9 @@ def test_jwt_copied_inside_tmux_is_the_token_shown(
     tmux.type(TOKEN_NAME)
     tmux.press("Enter")
 
-    screen = tmux.wait_until(lambda s: "Auth-Token header value" in s and "╰" in s, "the token box")
+    screen = tmux.wait_until(
+        lambda s: "Auth-Token header value:" in s and "will not be shown again" in s, "the token"
+    )
     shown = token_in_box(screen)
     assert tmux.buffer() is None, "a tmux paste buffer existed before the copy"
 
@@ -289,6 +287,15 @@ def test_jwt_copied_inside_tmux_is_the_token_shown(
     assert copied is not None, f"tmux received nothing after the copy:\n{screen}"
     assert copied == shown, f"tmux has {copied!r}, the screen shows {shown!r}:\n{screen}"
     assert copied.startswith("Bearer ")
+
+    # The plain view puts the token alone on a plain screen, where the terminal wraps
+    # it: joined back, the line is exactly the token, ready for a mouse selection.
+    tmux.press("v")
+    plain = tmux.wait_for("then press Enter")
+    joined = tmux.run("capture-pane", "-p", "-J", "-t", "e2e").stdout
+    assert shown in joined.splitlines(), f"plain view:\n{plain}"
+    tmux.press("Enter")
+    tmux.wait_for("Auth-Token header value:")
 
     # ctrl+q quits, and kopitui ends cleanly.
     tmux.press("C-q")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 from textual import on, work
+from textual.app import SuspendNotSupported
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -18,6 +21,7 @@ class ResultScreen(Screen):
     TITLE = "Result"
     BINDINGS = [
         Binding("c", "copy", "Copy", id="copy"),
+        Binding("v", "plain_view", "Plain view", id="plain_view"),
         Binding("escape", "back", "Done", id="back"),
     ]
 
@@ -36,9 +40,10 @@ class ResultScreen(Screen):
         with Vertical(classes="result"):
             yield Static(f"{kind} token generated", classes="form-title")
             yield Static(details, id="token-details", markup=False)
-            token_view = Static(token.header_value, id="token", markup=False)
-            token_view.border_title = "Auth-Token header value"
-            yield token_view
+            yield Static("Auth-Token header value:", classes="token-label")
+            # Folded at the edge, not wrapped at the space: "Bearer" stays on the token's
+            # first line, and no border or padding gets into a mouse selection.
+            yield Static(token.header_value, id="token", markup=False)
             yield Static(
                 "This token will not be shown again: copy it now.",
                 id="warning",
@@ -46,6 +51,7 @@ class ResultScreen(Screen):
             )
             with Horizontal(classes="buttons"):
                 yield Button("Copy (c)", id="copy", variant="primary", compact=True)
+                yield Button("Plain view (v)", id="plain", compact=True)
                 yield Button("Done (esc)", id="done", compact=True)
             yield Static("", id="copy-status", markup=False)
         yield Footer()
@@ -72,6 +78,26 @@ class ResultScreen(Screen):
             severity="information" if outcome.ok else "warning",
             markup=False,
         )
+
+    @on(Button.Pressed, "#plain")
+    def action_plain_view(self) -> None:
+        """Show the token alone on a plain terminal screen, where the terminal itself wraps
+        it, so a mouse selection copies it whole. It goes to the alternate screen, so it
+        is not left in the terminal's scrollback."""
+        value = self.token.header_value
+        try:
+            with self.app.suspend():
+                out = sys.__stdout__
+                out.write("\x1b[?1049h\x1b[H\x1b[2J")
+                out.write(f"{value}\n\nSelect the token above to copy it, then press Enter.")
+                out.flush()
+                try:
+                    sys.__stdin__.readline()
+                finally:
+                    out.write("\x1b[2J\x1b[?1049l")
+                    out.flush()
+        except SuspendNotSupported:
+            self.notify("A plain view needs a real terminal.", severity="warning")
 
     @on(Button.Pressed, "#done")
     def action_back(self) -> None:
