@@ -20,7 +20,7 @@ CONFIG_FILE = "config.toml"
 DB_FILE = "kopitui.db"
 
 CLIPBOARD_METHODS = ("auto", "system", "tmux", "osc52", "none")
-ALGORITHMS = ("HS256", "HS384", "HS512")
+ALGORITHMS = ("HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA")
 
 #: Every setting: section -> key -> default. The type of the default is the type expected.
 DEFAULTS: dict[str, dict[str, Any]] = {

@@ -78,6 +78,7 @@ class _Counter:
 @pytest.fixture
 def deterministic_secrets(monkeypatch: pytest.MonkeyPatch):
     """Fixed key, kid and jti so screens that show tokens can be snapshot."""
+    from kopitui.service import keys as keys_module
     from kopitui.service import tokens as tokens_module
 
     counter = _Counter()
@@ -96,6 +97,7 @@ def deterministic_secrets(monkeypatch: pytest.MonkeyPatch):
             return f"jti-{counter.next():04d}"
 
     monkeypatch.setattr(tokens_module, "secrets", FakeSecrets)
+    monkeypatch.setattr(keys_module, "secrets", FakeSecrets)
 
 
 @pytest.fixture

@@ -58,10 +58,10 @@ def rows(service: TokenService, sql: str, params=()) -> list[dict]:
 
 
 def decode(service: TokenService, token: str, **kwargs) -> dict:
-    _, secret = service.current_key()
+    key = service.verification_key(jwt.get_unverified_header(token)["kid"])
     return jwt.decode(
         token,
-        secret,
+        key,
         algorithms=[service.config.algorithm],
         audience=service.config.audience,
         issuer=service.config.issuer,

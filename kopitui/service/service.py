@@ -14,10 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .keys import KeysMixin, key_bytes
 from .logs import LogsMixin
 from .models import IssuedToken, User
 from .store import Store
-from .tokens import TokensMixin, key_bytes
+from .tokens import TokensMixin
 from .users import ARGON2_PARAMS, UsersMixin
 from .verify import VerifyMixin
 
@@ -32,7 +33,7 @@ def fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class TokenService(UsersMixin, TokensMixin, VerifyMixin, LogsMixin):
+class TokenService(UsersMixin, KeysMixin, TokensMixin, VerifyMixin, LogsMixin):
     """The one domain object both faces (TUI and CLI) talk to."""
 
     def __init__(

@@ -10,9 +10,6 @@ from .errors import AuthenticationError, PermissionDenied, ValidationError
 from .models import IssuedToken, Page, TokenRecord, User
 from .users import inert
 
-#: An HMAC key must be at least as long as the hash (RFC 7518 §3.2); PyJWT warns below.
-KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
-
 #: Token List sort keys -> SQL (a whitelist: the column name never comes from input).
 SORTS = {
     "name": "t.name_key",
@@ -32,53 +29,12 @@ _STATUS_SQL = (
 )
 
 
-def key_bytes(algorithm: str) -> int:
-    return KEY_BYTES.get(algorithm, 64)
-
-
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
 class TokensMixin:
-    # -- signing keys -------------------------------------------------------------------
-
-    def current_key(self) -> tuple[str, bytes]:
-        """The key that signs new tokens, created on first use: ``(kid, secret)``."""
-        algorithm = self.config.algorithm
-        query = "SELECT kid, secret FROM signing_keys WHERE is_current = 1 AND algorithm = ?"
-        rows = self.store.read(query, (algorithm,))
-        if rows:
-            return rows[0]["kid"], bytes(rows[0]["secret"])
-        with self.store.transaction() as conn:
-            row = conn.execute(query, (algorithm,)).fetchone()
-            if row:  # another thread or process made it meanwhile
-                return row["kid"], bytes(row["secret"])
-            conn.execute("UPDATE signing_keys SET is_current = 0")
-            kid = secrets.token_hex(8)
-            secret = secrets.token_bytes(key_bytes(algorithm))
-            conn.execute(
-                "INSERT INTO signing_keys (kid, algorithm, secret, created_at, is_current) "
-                "VALUES (?, ?, ?, ?, 1)",
-                (kid, algorithm, secret, self.now()),
-            )
-            self._audit(conn, "key_created", None, f"Signing key {kid} created", "service")
-        return kid, secret
-
-    def verification_key(self, kid: str) -> bytes | None:
-        """The secret for a known, unretired ``kid``; None for anything else."""
-        if not isinstance(kid, str) or len(kid) > 64:
-            return None
-        rows = self.store.read(
-            "SELECT algorithm, secret FROM signing_keys WHERE kid = ? AND retired_at IS NULL",
-            (kid,),
-        )
-        if not rows:
-            return None
-        secret = bytes(rows[0]["secret"])
-        return secret if len(secret) >= key_bytes(rows[0]["algorithm"]) else None
-
     # -- issuing ------------------------------------------------------------------------
 
     def parse_minutes(self, text: str) -> int:
@@ -116,7 +72,7 @@ class TokensMixin:
         minutes = self.parse_minutes(str(minutes))
         now = self.now()
         expires = validation.expiry_timestamp(now, minutes)
-        kid, secret = self.current_key()
+        kid, secret = self.signing_key()
         jti = secrets.token_urlsafe(16)
         claims = {
             "unique_name": name,

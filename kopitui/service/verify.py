@@ -96,11 +96,14 @@ class VerifyMixin:
                 f"only {allowed} is accepted.",
                 kind="jwt",
             )
-        key = self.verification_key(header.get("kid"))
+        key = self.verification_key(header.get("kid"), allowed)
         if key is None:
+            retired = self.key_state(header.get("kid")) == "retired"
             return Verdict(
                 "bad_signature",
-                "Bad signature: the token was not signed by a key of this service.",
+                "Bad signature: the key that signed it was retired."
+                if retired
+                else "Bad signature: the token was not signed by a key of this service.",
                 kind="jwt",
             )
         try:
