@@ -39,6 +39,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "clipboard": {
         "method": "auto",
     },
+    "server": {
+        "host": "127.0.0.1",
+        "port": 8750,
+        "max_failures": 10,
+        "failure_window_seconds": 60,
+        "block_seconds": 300,
+    },
     "ui": {
         "theme": "textual-dark",
     },
@@ -53,10 +60,17 @@ _MINIMUMS: dict[tuple[str, str], int] = {
     ("jwt", "max_expiry_minutes"): 0,
     ("jwt", "leeway_seconds"): 0,
     ("security", "min_password_length"): 8,
+    ("server", "port"): 1,
+    ("server", "max_failures"): 1,
+    ("server", "failure_window_seconds"): 1,
+    ("server", "block_seconds"): 0,
 }
 _MAXIMUMS: dict[tuple[str, str], int] = {
     ("jwt", "leeway_seconds"): 600,
     ("security", "min_password_length"): 1024,
+    ("server", "port"): 65535,
+    ("server", "failure_window_seconds"): 86400,
+    ("server", "block_seconds"): 86400,
     # Well past any sensible token life, well short of year 9999.
     ("jwt", "default_expiry_minutes"): 100 * 366 * 24 * 60,
     ("jwt", "max_expiry_minutes"): 100 * 366 * 24 * 60,
@@ -133,6 +147,26 @@ class Config:
     @property
     def clipboard_method(self) -> str:
         return self.values["clipboard"]["method"]
+
+    @property
+    def server_host(self) -> str:
+        return self.values["server"]["host"]
+
+    @property
+    def server_port(self) -> int:
+        return self.values["server"]["port"]
+
+    @property
+    def server_max_failures(self) -> int:
+        return self.values["server"]["max_failures"]
+
+    @property
+    def server_failure_window(self) -> int:
+        return self.values["server"]["failure_window_seconds"]
+
+    @property
+    def server_block_seconds(self) -> int:
+        return self.values["server"]["block_seconds"]
 
     @property
     def theme(self) -> str:

@@ -107,26 +107,19 @@ class VerifyMixin:
                 kind="jwt",
             )
         try:
+            # Times are checked below against the service's clock, not PyJWT's.
             claims = jwt.decode(
                 token,
                 key,
                 algorithms=[allowed],
                 audience=self.config.audience,
                 issuer=self.config.issuer,
-                leeway=self.config.leeway_seconds,
-                options={"require": ["iat", "jti", "sub"]},
-            )
-        except jwt.exceptions.ExpiredSignatureError:
-            exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
-            return self._with_record(token, "expired", f"Expired at {_when(exp)}.", expires_at=exp)
-        except jwt.exceptions.ImmatureSignatureError:
-            claims = jwt.decode(token, options={"verify_signature": False})
-            start = max(int(claims.get("nbf", 0) or 0), int(claims.get("iat", 0) or 0))
-            return self._with_record(
-                token,
-                "not_yet_valid",
-                f"Not yet valid: it becomes valid at {_when(start)}; this clock may be "
-                "behind the one that issued it.",
+                options={
+                    "require": ["iat", "jti", "sub"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
             )
         except jwt.exceptions.InvalidSignatureError:
             return Verdict("bad_signature", "Bad signature: the token was altered.", kind="jwt")
@@ -148,6 +141,33 @@ class VerifyMixin:
             )
         except jwt.exceptions.InvalidTokenError as exc:
             return Verdict("malformed", f"Malformed: {exc.__class__.__name__}.", kind="jwt")
+        return self._check_times(claims)
+
+    def _check_times(self, claims: dict) -> Verdict:
+        times = {}
+        for claim in ("iat", "nbf", "exp"):
+            value = claims.get(claim)
+            if value is None and claim != "iat":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                return Verdict(
+                    "malformed",
+                    f"Malformed: the {claim!r} claim is not a whole number.",
+                    kind="jwt",
+                )
+            times[claim] = value
+        now, leeway = self.now(), self.config.leeway_seconds
+        start = max(times["iat"], times.get("nbf", times["iat"]))
+        if start > now + leeway:
+            return self._with_claims(
+                claims,
+                "not_yet_valid",
+                f"Not yet valid: it becomes valid at {_when(start)}; the clock here may be "
+                "behind the one that issued it.",
+            )
+        exp = times.get("exp")
+        if exp is not None and exp <= now - leeway:
+            return self._with_claims(claims, "expired", f"Expired at {_when(exp)}.", expires_at=exp)
         return self._jwt_record_verdict(claims)
 
     def _token_row(self, jti):
@@ -160,10 +180,7 @@ class VerifyMixin:
         )
         return rows[0] if rows else None
 
-    def _with_record(self, token: str, code: str, reason: str, **extra) -> Verdict:
-        import jwt
-
-        claims = jwt.decode(token, options={"verify_signature": False})
+    def _with_claims(self, claims: dict, code: str, reason: str, **extra) -> Verdict:
         row = self._token_row(claims.get("jti"))
         return Verdict(
             code,
