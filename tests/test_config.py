@@ -440,6 +440,13 @@ def valid_configs(draw) -> dict:
         },
         "security": {"min_password_length": draw(st.integers(min_value=8, max_value=1024))},
         "clipboard": {"method": draw(st.sampled_from(CLIPBOARD_METHODS))},
+        "server": {
+            "host": draw(_printable),
+            "port": draw(st.integers(min_value=1, max_value=65535)),
+            "max_failures": draw(st.integers(min_value=1, max_value=1000)),
+            "failure_window_seconds": draw(st.integers(min_value=1, max_value=86400)),
+            "block_seconds": draw(st.integers(min_value=0, max_value=86400)),
+        },
         "ui": {"theme": draw(_printable)},
     }
 
@@ -457,7 +464,7 @@ def test_c15_round_trip(data):
         assert load(path) == config
 
 
-@given(data=valid_configs(), drop=st.sets(st.sampled_from(["jwt", "security", "clipboard", "ui"])))
+@given(data=valid_configs(), drop=st.sets(st.sampled_from(sorted(DEFAULTS))))
 def test_partial_configs_fill_in_defaults(data, drop):
     partial = {k: v for k, v in data.items() if k not in drop}
     config = Config.from_dict(partial)
