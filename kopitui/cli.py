@@ -54,8 +54,11 @@ every command:
   kopitui token disable|enable|delete NAME [--owner USER] [--yes]
   kopitui token verify [TOKEN|-] [--json]      no sign-in; exit 0 valid, 1 invalid
   kopitui logs [--since DATE|PRESET] [--until DATE] [--search TEXT] [--json]
+  kopitui serve [--host H] [--port P]          the token service over HTTP
+  kopitui key list|rotate|retire KID|export [--include-secret]
 
-signing in (every command but `token verify` and the first `user add`):
+signing in (every command but `token verify`, `serve`, a public `key export` and the
+first `user add`):
   user:      --user NAME or KOPITUI_USER
   password:  --password-stdin, else KOPITUI_PASSWORD, else a no-echo prompt when
              stdin is a terminal. Passwords are never taken as arguments.
@@ -760,6 +763,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--until", metavar="DATE", help="YYYY-MM-DD[ HH:MM]; a bare date includes that day"
     )
     logs.add_argument("--search", metavar="TEXT", help="user, event, source or description")
+
+    from . import cli_keys
+
+    cli_keys.add_commands(commands, sub)
     return parser
 
 

@@ -1,0 +1,110 @@
+"""``kopitui serve`` and ``kopitui key …``: the HTTP service and the signing keys.
+
+Registered on the parser by :func:`add_commands`; helpers come from :mod:`.cli`.
+Starlette and uvicorn are imported only when ``serve`` runs.
+"""
+
+from __future__ import annotations
+
+from . import cli
+
+
+def cmd_serve(service, args, secrets) -> int:
+    from .server import serve
+
+    host = args.host or service.config.server_host
+    port = args.port or service.config.server_port
+    cli.note(f"kopitui: serving /auth, /health and /.well-known/jwks.json on {host}:{port}")
+    return serve(service, host, port, warn=lambda text: cli.note(f"kopitui: warning: {text}"))
+
+
+def cmd_key_list(service, args, secrets) -> int:
+    cli.sign_in(service, args, secrets)
+    keys = service.list_keys()
+    if args.json:
+        cli.print_json(keys)
+        return cli.EXIT_OK
+    rows = [
+        [
+            k["kid"],
+            k["algorithm"],
+            cli.local_time(k["created_at"]),
+            "retired " + cli.local_time(k["retired_at"]) if k["retired_at"] else "verifies",
+            "current" if k["current"] else "",
+        ]
+        for k in keys
+    ]
+    cli.out(cli.table(["KID", "ALGORITHM", "CREATED", "STATE", ""], rows))
+    return cli.EXIT_OK
+
+
+def cmd_key_rotate(service, args, secrets) -> int:
+    user, _ = cli.sign_in(service, args, secrets)
+    kid = service.rotate_key(user, source=cli.SOURCE)
+    cli.out(f"New current signing key {kid}; older keys verify their tokens until retired.")
+    return cli.EXIT_OK
+
+
+def cmd_key_retire(service, args, secrets) -> int:
+    user, _ = cli.sign_in(service, args, secrets)
+    service.retire_key(user, args.kid, source=cli.SOURCE)
+    cli.out(f"Retired key {cli.shown(args.kid)}: tokens it signed no longer verify.")
+    return cli.EXIT_OK
+
+
+def cmd_key_export(service, args, secrets) -> int:
+    if args.include_secret:
+        user, _ = cli.sign_in(service, args, secrets)
+        if not user.is_admin:
+            raise cli.PermissionDenied("Only administrators can export secret keys.")
+        cli.note(
+            "kopitui: warning: this JWK Set holds the HMAC signing secret: whoever has it "
+            "can mint tokens. Keep it like a password."
+        )
+        service.audit("key_exported", user.username, "Secret signing keys exported", cli.SOURCE)
+    keys = service.jwks(include_secret=args.include_secret)
+    if not keys["keys"] and not args.include_secret:
+        cli.note(
+            f"kopitui: the {service.config.algorithm} key is a shared secret, so the public "
+            "set is empty; --include-secret exports it (administrators)."
+        )
+    cli.print_json(keys)
+    return cli.EXIT_OK
+
+
+def add_commands(commands, sub) -> None:
+    serve = sub(
+        commands,
+        "serve",
+        "run the token service over HTTP (/auth, /health, JWKS)",
+        handler=cmd_serve,
+    )
+    serve.add_argument("--host", help="address to listen on (default: [server] host)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: [server] port)")
+
+    key = sub(commands, "key", "list, rotate, retire and export the signing keys")
+    keys = key.add_subparsers(dest="action", metavar="ACTION", title="actions", required=True)
+    sub(keys, "list", "list the signing keys", "auth", "json", handler=cmd_key_list)
+    sub(
+        keys,
+        "rotate",
+        "make a new current signing key (administrators)",
+        "auth",
+        handler=cmd_key_rotate,
+    )
+    retire = sub(
+        keys,
+        "retire",
+        "retire a key: tokens it signed stop verifying (administrators)",
+        "auth",
+        handler=cmd_key_retire,
+    )
+    retire.add_argument("kid", metavar="KID")
+    export = sub(
+        keys, "export", "print the verification keys as a JWK Set", "auth", handler=cmd_key_export
+    )
+    export.add_argument(
+        "--include-secret",
+        action="store_true",
+        help="include HMAC signing secrets (administrators; whoever has them can mint tokens)",
+    )

@@ -1,0 +1,86 @@
+"""`kopitui key list|rotate|retire|export`, in-process through cli.main."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import jwt
+import pytest
+
+from kopitui import cli
+
+from support import ADMIN, ADMIN_PASSWORD
+
+
+@pytest.fixture
+def run(monkeypatch, capsys):
+    def call(*argv: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b""), encoding="utf-8"))
+        code = cli.main(list(argv))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err and ADMIN_PASSWORD not in out + err
+        return code, out, err
+
+    return call
+
+
+@pytest.fixture
+def as_admin(monkeypatch, admin):
+    monkeypatch.setenv("KOPITUI_USER", ADMIN)
+    monkeypatch.setenv("KOPITUI_PASSWORD", ADMIN_PASSWORD)
+
+
+def test_rotate_keeps_old_tokens_valid_until_the_key_is_retired(run, service, admin, as_admin):
+    old = service.issue_jwt(admin, "before", 60).header_value
+    old_kid = jwt.get_unverified_header(old.removeprefix("Bearer "))["kid"]
+    code, out, _ = run("key", "rotate")
+    assert code == 0 and "New current signing key" in out
+    new = service.issue_jwt(admin, "after", 60).header_value
+    assert jwt.get_unverified_header(new.removeprefix("Bearer "))["kid"] != old_kid
+    assert service.verify(old).valid and service.verify(new).valid
+
+    code, out, _ = run("key", "list", "--json")
+    keys = json.loads(out)
+    assert [k["current"] for k in keys].count(True) == 1
+    assert {k["kid"] for k in keys} >= {old_kid}
+
+    assert run("key", "retire", old_kid)[0] == 0
+    verdict = service.verify(old)
+    assert verdict.code == "bad_signature" and "retired" in verdict.reason
+    assert service.verify(new).valid
+
+
+@pytest.mark.parametrize("kid", ["nope", "", "x" * 200, "../../etc", "' OR 1=1 --"])
+def test_retiring_an_unknown_kid_is_a_clear_error(run, as_admin, kid):
+    code, _, err = run("key", "retire", kid)
+    assert code == 2 and "No signing key has that kid" in err
+
+
+def test_the_current_key_cannot_be_retired(run, service, admin, as_admin):
+    kid, _ = service.current_key()
+    code, _, err = run("key", "retire", kid)
+    assert code == 2 and "rotate first" in err
+
+
+def test_export_gives_no_hmac_secret_without_the_flag(run, service, admin, as_admin):
+    service.issue_jwt(admin, "x", 60)
+    code, out, err = run("key", "export")
+    assert code == 0 and json.loads(out) == {"keys": []}
+    assert "--include-secret" in err
+    code, out, err = run("key", "export", "--include-secret")
+    assert code == 0 and "warning" in err
+    [key] = json.loads(out)["keys"]
+    assert key["kty"] == "oct" and key["kid"] == service.current_key()[0]
+    events = [r["event"] for r in service.store.read("SELECT event FROM audit_log")]
+    assert "key_exported" in events
+
+
+def test_ordinary_users_cannot_rotate_or_export_secrets(run, service, admin, monkeypatch):
+    service.add_user(admin, "bob", "bob's long passphrase", role="user")
+    monkeypatch.setenv("KOPITUI_USER", "bob")
+    monkeypatch.setenv("KOPITUI_PASSWORD", "bob's long passphrase")
+    for argv in (("key", "rotate"), ("key", "export", "--include-secret")):
+        code, _, err = run(*argv)
+        assert code == 2 and "administrators" in err
