@@ -240,6 +240,13 @@ class TokensMixin:
 
     def find_tokens(self, actor: User, name: str, owner: str | None = None) -> list[int]:
         """Ids of the live tokens named ``name`` of ``owner`` (default: the actor)."""
+        if (
+            owner
+            and not actor.is_admin
+            and not validation.name_key(owner.strip()) == (validation.name_key(actor.username))
+        ):
+            # Checked before the lookup, so it tells nothing about other users' tokens.
+            raise PermissionDenied("Only administrators can act on other users' tokens.")
         owner_row = self._find_user(owner) if owner else None
         if owner and owner_row is None:
             raise ValidationError("owner", f"No user named {inert(owner)!r}.")
