@@ -35,6 +35,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "security": {
         "min_password_length": 12,
+        "lockout_attempts": 5,
+        "lockout_minutes": 15,
     },
     "clipboard": {
         "method": "auto",
@@ -60,6 +62,8 @@ _MINIMUMS: dict[tuple[str, str], int] = {
     ("jwt", "max_expiry_minutes"): 0,
     ("jwt", "leeway_seconds"): 0,
     ("security", "min_password_length"): 8,
+    ("security", "lockout_attempts"): 1,
+    ("security", "lockout_minutes"): 1,
     ("server", "port"): 1,
     ("server", "max_failures"): 1,
     ("server", "failure_window_seconds"): 1,
@@ -68,6 +72,8 @@ _MINIMUMS: dict[tuple[str, str], int] = {
 _MAXIMUMS: dict[tuple[str, str], int] = {
     ("jwt", "leeway_seconds"): 600,
     ("security", "min_password_length"): 1024,
+    ("security", "lockout_attempts"): 1000,
+    ("security", "lockout_minutes"): 7 * 24 * 60,
     ("server", "port"): 65535,
     ("server", "failure_window_seconds"): 86400,
     ("server", "block_seconds"): 86400,
@@ -143,6 +149,14 @@ class Config:
     @property
     def min_password_length(self) -> int:
         return self.values["security"]["min_password_length"]
+
+    @property
+    def lockout_attempts(self) -> int:
+        return self.values["security"]["lockout_attempts"]
+
+    @property
+    def lockout_minutes(self) -> int:
+        return self.values["security"]["lockout_minutes"]
 
     @property
     def clipboard_method(self) -> str:

@@ -438,7 +438,11 @@ def valid_configs(draw) -> dict:
             "allow_never_expires": draw(st.booleans()),
             "leeway_seconds": draw(st.integers(min_value=0, max_value=600)),
         },
-        "security": {"min_password_length": draw(st.integers(min_value=8, max_value=1024))},
+        "security": {
+            "min_password_length": draw(st.integers(min_value=8, max_value=1024)),
+            "lockout_attempts": draw(st.integers(min_value=1, max_value=1000)),
+            "lockout_minutes": draw(st.integers(min_value=1, max_value=7 * 24 * 60)),
+        },
         "clipboard": {"method": draw(st.sampled_from(CLIPBOARD_METHODS))},
         "server": {
             "host": draw(_printable),

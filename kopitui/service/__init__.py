@@ -1,6 +1,7 @@
 """The local token service: plain Python and SQLite, no Textual."""
 
 from .errors import (
+    AccountLocked,
     AuthenticationError,
     ConfigError,
     KopituiError,
@@ -13,6 +14,7 @@ from .models import IssuedToken, LogEntry, Page, TokenRecord, User, UserRecord, 
 from .service import TokenService, fingerprint
 
 __all__ = [
+    "AccountLocked",
     "AuthenticationError",
     "ConfigError",
     "IssuedToken",

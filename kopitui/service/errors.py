@@ -23,6 +23,14 @@ class AuthenticationError(KopituiError):
         super().__init__(message)
 
 
+class AccountLocked(AuthenticationError):
+    """Too many failed sign-ins for a name: refused until ``until`` without a check."""
+
+    def __init__(self, message: str, until: int) -> None:
+        super().__init__(message)
+        self.until = until
+
+
 class PermissionDenied(KopituiError):
     """The acting user may not do this."""
 

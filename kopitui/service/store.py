@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
 CREATE TABLE users (
@@ -97,7 +97,18 @@ CREATE INDEX tokens_expires ON tokens (expires_at);
 CREATE INDEX audit_log_event ON audit_log (event, at);
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+# v3: sign-in lockout, per typed name (known or not, so a lock reveals nothing) and
+# kept in the database so it survives restarts.
+_SCHEMA_V3 = """
+CREATE TABLE signin_lockouts (
+    username_key    TEXT PRIMARY KEY,
+    failures        INTEGER NOT NULL,
+    last_failure_at INTEGER NOT NULL,
+    locked_until    INTEGER
+);
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
 
 
 class Store:

@@ -117,17 +117,18 @@ class TokensMixin:
             )
         if not username:
             raise ValidationError("username", "Enter a username.")
+        self.check_lockout(username)
         row = self._find_user(username)
         if row is None or not self._check_password(row, password):
             if row is None:
                 self._spend_equal_time(password)
+            shown = row["username"] if row is not None else inert(username)
             self.audit(
-                "basic_failed",
-                row["username"] if row is not None else inert(username),
-                "Basic token refused: invalid name or password",
-                source,
+                "basic_failed", shown, "Basic token refused: invalid name or password", source
             )
+            self.record_failure(username, shown, source)
             raise AuthenticationError()
+        self.clear_failures(username)
         # The stored spelling of the name, so NFC/case variants yield one token.
         header_value = validation.basic_header_value(row["username"], password)
         now = self.now()

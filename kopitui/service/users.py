@@ -5,7 +5,13 @@ from __future__ import annotations
 import secrets
 
 from . import validation
-from .errors import AuthenticationError, PermissionDenied, SetupError, ValidationError
+from .errors import (
+    AccountLocked,
+    AuthenticationError,
+    PermissionDenied,
+    SetupError,
+    ValidationError,
+)
 from .models import User, UserRecord
 
 #: OWASP's recommended minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
@@ -106,7 +112,9 @@ class UsersMixin:
         return User(cur.lastrowid, username, role)
 
     def authenticate(self, username: str, password: str, *, source: str = "tui") -> User:
-        """Sign in. Any failure is the same :class:`AuthenticationError`."""
+        """Sign in. Any failure is the same :class:`AuthenticationError`; after too many
+        failures for a name, :class:`AccountLocked` until the lock runs out."""
+        self.check_lockout(username)
         row = self._find_user(username) if username.strip() else None
         if row is None:
             self._spend_equal_time(password)
@@ -116,10 +124,75 @@ class UsersMixin:
         if not ok:
             shown = row["username"] if row is not None else inert(username)
             self.audit("signin_failed", shown, "Sign-in failed", source)
+            self.record_failure(username, shown, source)
             raise AuthenticationError()
+        self.clear_failures(username)
         self._rehash_if_needed(row, password)
         self.audit("signin", row["username"], "Signed in", source)
         return User(row["id"], row["username"], row["role"])
+
+    # -- lockout ------------------------------------------------------------------------
+
+    @staticmethod
+    def _lock_key(username: str) -> str:
+        text = username if validation.is_text(username) else inert(username)
+        return validation.name_key(text.strip())[:256]
+
+    def check_lockout(self, username: str) -> None:
+        rows = self.store.read(
+            "SELECT locked_until FROM signin_lockouts WHERE username_key = ?",
+            (self._lock_key(username),),
+        )
+        until = rows[0]["locked_until"] if rows else None
+        now = self.now()
+        if until is not None and until > now:
+            from datetime import datetime
+
+            at = datetime.fromtimestamp(until).astimezone()
+            minutes = -(-(until - now) // 60)
+            raise AccountLocked(
+                f"Too many failed sign-ins for this name: try again at {at:%H:%M} "
+                f"(in {minutes} min).",
+                until,
+            )
+
+    def record_failure(self, username: str, shown: str, source: str) -> None:
+        """Count a failed password for ``username``; lock it once there are too many."""
+        key, now = self._lock_key(username), self.now()
+        window = self.config.lockout_minutes * 60
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                "SELECT failures, last_failure_at FROM signin_lockouts WHERE username_key = ?",
+                (key,),
+            ).fetchone()
+            failures = (
+                1
+                if row is None or row["last_failure_at"] <= now - window
+                else (row["failures"] + 1)
+            )
+            locked = now + window if failures >= self.config.lockout_attempts else None
+            conn.execute(
+                "INSERT INTO signin_lockouts (username_key, failures, last_failure_at, "
+                "locked_until) VALUES (?, ?, ?, ?) ON CONFLICT (username_key) DO UPDATE SET "
+                "failures = excluded.failures, last_failure_at = excluded.last_failure_at, "
+                "locked_until = excluded.locked_until",
+                (key, 0 if locked else failures, now, locked),
+            )
+            if locked:
+                self._audit(
+                    conn,
+                    "signin_locked",
+                    shown,
+                    f"Locked for {self.config.lockout_minutes} min after {failures} failed "
+                    "sign-ins",
+                    source,
+                )
+
+    def clear_failures(self, username: str) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(
+                "DELETE FROM signin_lockouts WHERE username_key = ?", (self._lock_key(username),)
+            )
 
     def _rehash_if_needed(self, row, password: str) -> None:
         if self.hasher.check_needs_rehash(row["password_hash"]):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 
 from textual import on, work
-from textual.app import SuspendNotSupported
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
