@@ -21,6 +21,8 @@ PRESET_LABELS = {
 
 
 def _midnight(day: date, tz) -> int:
+    # A naive datetime follows the local zone's own rules (daylight saving included);
+    # a fixed offset taken from "now" would be an hour off across a clock change.
     return int(datetime.combine(day, time(), tzinfo=tz).timestamp())
 
 
@@ -29,7 +31,6 @@ def preset_range(preset: str, now: int, tz=None) -> tuple[int | None, int | None
     (the local zone when None)."""
     if preset not in PRESETS:
         raise ValidationError("preset", f"Choose one of: {', '.join(PRESETS)}.")
-    tz = tz or datetime.now().astimezone().tzinfo
     today = datetime.fromtimestamp(now, tz).date()
     tomorrow = today + timedelta(days=1)
     if preset == "today":
@@ -51,7 +52,6 @@ def preset_range(preset: str, now: int, tz=None) -> tuple[int | None, int | None
 
 def parse_date(text: str, field: str, tz=None) -> int:
     """``YYYY-MM-DD`` (local midnight) or ``YYYY-MM-DD HH:MM`` → epoch seconds."""
-    tz = tz or datetime.now().astimezone().tzinfo
     raw = text.strip()
     for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"):
         try:
@@ -59,7 +59,7 @@ def parse_date(text: str, field: str, tz=None) -> int:
         except ValueError:
             continue
         try:
-            return int(parsed.replace(tzinfo=tz).timestamp())
+            return int((parsed.replace(tzinfo=tz) if tz else parsed).timestamp())
         except (OverflowError, ValueError, OSError):
             break
     raise ValidationError(field, "Enter a date as YYYY-MM-DD (or YYYY-MM-DD HH:MM).")
@@ -88,7 +88,7 @@ class LogsMixin:
         if until is not None:
             where.append("at < :until")
             params["until"] = until
-        text = search.strip()
+        text = search.strip().encode("utf-8", "replace").decode("utf-8")
         if text:
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params["like"] = f"%{escaped}%"

@@ -19,14 +19,21 @@ SORTS = {
     "status": "status_label",
     "username": "u.username_key",
 }
-STATUSES = ("active", "expired", "disabled")
+STATUSES = ("active", "expired", "disabled", "stale")
 
 _STATUS_SQL = (
     "CASE WHEN t.status = 'disabled' THEN 'Disabled' "
     "WHEN t.status = 'deleted' THEN 'Deleted' "
+    "WHEN t.kind = 'basic' AND t.password_epoch < u.password_epoch THEN 'Stale' "
     "WHEN t.expires_at IS NOT NULL AND t.expires_at <= :now THEN 'Expired' "
     "ELSE 'Active' END"
 )
+
+
+def searchable(text: str) -> str:
+    """Search text as SQLite can take it: trimmed, and no lone surrogates (which
+    arrive from undecodable command-line bytes)."""
+    return text.strip().encode("utf-8", "replace").decode("utf-8")
 
 
 def _like(text: str) -> str:
@@ -70,6 +77,7 @@ class TokensMixin:
 
         name = validation.validate_token_name(name)
         minutes = self.parse_minutes(str(minutes))
+        self._require_active(user)
         now = self.now()
         expires = validation.expiry_timestamp(now, minutes)
         kid, secret = self.signing_key()
@@ -186,6 +194,7 @@ class TokensMixin:
             raise ValidationError("sort", f"Sort by one of: {', '.join(SORTS)}.")
         if status is not None and status.lower() not in STATUSES:
             raise ValidationError("status", f"The status must be one of {', '.join(STATUSES)}.")
+        actor = self._require_active(actor)
         where = ["t.status != 'deleted'"]
         params: dict = {"now": self.now()}
         if not (actor.is_admin and all_users):
@@ -194,7 +203,7 @@ class TokensMixin:
         if status is not None:
             where.append(f"{_STATUS_SQL} = :status")
             params["status"] = status.capitalize()
-        text = search.strip()
+        text = searchable(search)
         if text:
             params["like"] = _like(validation.name_key(text))
             params["exact"] = text.casefold()
@@ -279,6 +288,7 @@ class TokensMixin:
     ) -> str:
         """Disable or enable a token; returns its new status word."""
         new = "active" if enabled else "disabled"
+        actor = self._require_active(actor)
         with self.store.transaction() as conn:
             row = self._token_for_change(conn, actor, token_id)
             if enabled and row["removed_at"] is not None:
@@ -303,6 +313,7 @@ class TokensMixin:
 
     def delete_token(self, actor: User, token_id: int, *, source: str = "tui") -> None:
         """Delete a token: it stops verifying at once and leaves the list; its name is free."""
+        actor = self._require_active(actor)
         with self.store.transaction() as conn:
             row = self._token_for_change(conn, actor, token_id)
             conn.execute(

@@ -17,6 +17,8 @@ from .models import User, UserRecord
 #: OWASP's recommended minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
 ARGON2_PARAMS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
 ROLES = ("admin", "user")
+#: Appended to a removed user's name key (with their id) to free the name.
+REMOVED_MARK = "\x1fremoved-"  # no NUL: SQLite text functions stop at one
 #: How many earlier passwords are kept to recognise a stale Basic token.
 PASSWORD_HISTORY = 10
 
@@ -46,12 +48,34 @@ class UsersMixin:
         )
         return rows[0] if rows else None
 
+    def _find_removed_user(self, username: str):
+        """The most recently removed user who had ``username``, or None."""
+        if not validation.is_text(username):
+            return None
+        prefix = validation.name_key(username.strip()) + REMOVED_MARK
+        rows = self.store.read(
+            "SELECT id, username, role, password_hash FROM users WHERE removed_at IS NOT NULL "
+            "AND substr(username_key, 1, ?) = ? ORDER BY removed_at DESC LIMIT 1",
+            (len(prefix), prefix),
+        )
+        return rows[0] if rows else None
+
+    def _require_active(self, actor: User) -> User:
+        """``actor`` as the database knows them now: a session outlives a removal or a
+        change of role, so rights are read afresh, never taken from the session."""
+        rows = self.store.read(
+            "SELECT role FROM users WHERE id = ? AND removed_at IS NULL", (actor.id,)
+        )
+        if not rows:
+            raise PermissionDenied("This account was removed; sign in again.")
+        return User(actor.id, actor.username, rows[0]["role"])
+
     def get_user(self, username: str) -> User | None:
         row = self._find_user(username)
         return User(row["id"], row["username"], row["role"]) if row else None
 
     def _require_admin(self, actor: User, what: str) -> None:
-        if not actor.is_admin:
+        if not self._require_active(actor).is_admin:
             raise PermissionDenied(f"Only administrators can {what}.")
 
     # -- passwords ----------------------------------------------------------------------
@@ -242,7 +266,9 @@ class UsersMixin:
         rows = self.store.read(
             "SELECT u.id, u.username, u.role, u.created_at, u.password_changed_at, "
             "(SELECT count(*) FROM tokens t WHERE t.user_id = u.id AND t.status = 'active' "
-            " AND (t.expires_at IS NULL OR t.expires_at > ?)) AS active_tokens "
+            " AND (t.expires_at IS NULL OR t.expires_at > ?) "
+            " AND NOT (t.kind = 'basic' AND t.password_epoch < u.password_epoch)) "
+            "AS active_tokens "
             "FROM users u WHERE u.removed_at IS NULL ORDER BY u.username_key",
             (self.now(),),
         )
@@ -267,10 +293,23 @@ class UsersMixin:
             (password_hash, now, row["id"]),
         )
 
+    def _refuse_reuse(self, row, password: str) -> None:
+        """A recent password may not come back: its old Basic tokens would live again."""
+        history = self.store.read(
+            "SELECT password_hash FROM password_history WHERE user_id = ?", (row["id"],)
+        )
+        if self._verify_hash(row["password_hash"], password) or any(
+            self._verify_hash(old["password_hash"], password) for old in history
+        ):
+            raise ValidationError(
+                "password", "That password was used before here; choose a new one."
+            )
+
     def change_password(
         self, user: User, current: str, new: str, confirm: str | None = None, *, source="tui"
     ) -> None:
         """Every user changes their own password; Basic tokens made before go stale."""
+        self._require_active(user)
         row = self._find_user(user.username)
         if row is None or not self._check_password(row, current):
             self.audit("password_change_failed", user.username, "Wrong current password", source)
@@ -278,6 +317,7 @@ class UsersMixin:
         if new == current:
             raise ValidationError("password", "The new password is the current one.")
         password_hash = self._new_password(new, confirm, row["username"])
+        self._refuse_reuse(row, new)
         with self.store.transaction() as conn:
             self._set_password(conn, row, password_hash)
             self._audit(conn, "password_changed", row["username"], "Password changed", source)
@@ -290,6 +330,7 @@ class UsersMixin:
         if row is None:
             raise ValidationError("username", f"No user named {inert(username)!r}.")
         password_hash = self._new_password(new, confirm, row["username"])
+        self._refuse_reuse(row, new)
         with self.store.transaction() as conn:
             self._set_password(conn, row, password_hash)
             self._audit(
@@ -324,7 +365,7 @@ class UsersMixin:
             # Keep the row (tokens and log lines refer to it) but free the name.
             conn.execute(
                 "UPDATE users SET removed_at = ?, username_key = username_key || ? WHERE id = ?",
-                (now, f"\x00removed-{row['id']}", row["id"]),
+                (now, f"{REMOVED_MARK}{row['id']}", row["id"]),
             )
             self._audit(
                 conn,

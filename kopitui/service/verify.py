@@ -43,7 +43,8 @@ def parse_presented(text: str) -> tuple[str, str]:
     name, sep, rest = value.partition(":")
     if sep and name.strip().lower() in _HEADER_NAMES:
         value = rest.strip()
-    scheme, _, credential = value.partition(" ")
+    parts = value.split(None, 1)  # the scheme ends at any white space, line breaks too
+    scheme, credential = (parts[0], parts[1]) if len(parts) == 2 else (value, "")
     lowered = scheme.lower()
     if lowered in ("bearer", "basic") and credential.strip():
         # Pasted tokens arrive wrapped over lines: no white space belongs inside one.
@@ -85,7 +86,7 @@ class VerifyMixin:
             return Verdict("malformed", "Malformed: a JWT is three base64url parts joined by dots.")
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.exceptions.DecodeError:
+        except jwt.exceptions.InvalidTokenError:  # bad JSON, a kid that is no string, …
             return Verdict("malformed", "Malformed: the JWT header cannot be read.", kind="jwt")
         algorithm = header.get("alg")
         allowed = self.config.algorithm
@@ -243,7 +244,16 @@ class VerifyMixin:
         )
         row = self._find_user(username)
         if row is None:
-            self._spend_equal_time(password)
+            removed = self._find_removed_user(username)
+            if removed is not None and self._check_password(removed, password):
+                return Verdict(
+                    "disabled",
+                    f"Disabled: user {removed['username']!r} was removed.",
+                    kind="basic",
+                    username=removed["username"],
+                )
+            if removed is None:
+                self._spend_equal_time(password)
             return unknown
         who = {"kind": "basic", "username": row["username"]}
         if self._check_password(row, password):
