@@ -263,7 +263,7 @@ def test_jwt_copied_inside_tmux_is_the_token_shown(
     tmux.press("Enter")
 
     tmux.wait_for(f"Hello {USERNAME}")
-    tmux.wait_for("j JWT Token")
+    tmux.wait_for("JWT Token — Generate")
     tmux.press("j")
     tmux.wait_for("JWT Token Name")
     tmux.wait_for("Expires:")  # the preview of the default 60 minutes
@@ -303,6 +303,9 @@ def test_jwt_copied_inside_tmux_is_the_token_shown(
     # Textual leaves the cursor on the last row, so the marker has scrolled into history.
     ended = re.search(rf"{EXIT_MARKER} (\d+)", tmux.everything())
     assert ended is not None and ended.group(1) == "0", tmux.everything()
+    if route == "auto":
+        # Quitting took the token back out of kopitui's tmux buffer.
+        assert tmux.run("show-buffer", "-b", "kopitui", check=False).returncode != 0
     elapsed = time.monotonic() - started
 
     # The token verifies with the key kopitui stored, and carries the claims of issue 2.

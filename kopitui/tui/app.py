@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -20,6 +23,15 @@ from .screens.home import HomeScreen
 from .screens.login import LoginScreen
 from .screens.result import ResultScreen
 from .screens.setup import SetupScreen
+
+
+@dataclass
+class PendingClear:
+    """A token we put in a clipboard, to take back out at ``due`` (monotonic seconds)."""
+
+    text: str
+    route: str
+    due: float
 
 
 class KopituiApp(App):
@@ -43,6 +55,8 @@ class KopituiApp(App):
         self.config_path = config_path
         self.clipboard_env = clipboard_env
         self.user: User | None = None
+        self.pending_clear: PendingClear | None = None
+        self._clear_timer = None
 
     # -- start-up and sign-in -----------------------------------------------------------
 
@@ -67,6 +81,7 @@ class KopituiApp(App):
     def action_sign_out(self) -> None:
         if self.user is None:
             return
+        self.clear_clipboard_now()
         self.service.sign_out(self.user)
         self.user = None
         self.sub_title = ""
@@ -76,6 +91,13 @@ class KopituiApp(App):
         self.switch_screen(LoginScreen())
 
     # -- pages --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # Pages the user may not open have no key in the footer (the App owns the action).
+        if action == "open_page" and parameters:
+            target = page(parameters[0])
+            return target is not None and target in visible_pages(self.user)
+        return True
 
     def action_open_page(self, page_id: str) -> None:
         target = page(page_id)
@@ -108,11 +130,53 @@ class KopituiApp(App):
             self.call_from_thread(self.copy_to_clipboard, value)
 
         return clipboard.copy_text(
-            text,
-            self.config.clipboard_method,
-            osc52=osc52,
-            env=self.clipboard_env if self.clipboard_env is not None else os.environ,
+            text, self.config.clipboard_method, osc52=osc52, env=self._clipboard_env()
         )
+
+    def schedule_clear(self, text: str, route: str) -> None:
+        """Clear what was copied after ``[clipboard] clear_after_seconds`` (0 = never)."""
+        seconds = self.config.clear_after_seconds
+        if not seconds or route not in ("system", "tmux", "osc52"):
+            return
+        self.pending_clear = PendingClear(text, route, time.monotonic() + seconds)
+        if self._clear_timer is None:
+            self._clear_timer = self.set_interval(1, self.tick_clear)
+
+    def clear_seconds_left(self) -> int | None:
+        if self.pending_clear is None:
+            return None
+        return max(0, round(self.pending_clear.due - time.monotonic()))
+
+    def tick_clear(self) -> None:
+        pending = self.pending_clear
+        if pending is not None and time.monotonic() >= pending.due:
+            self.pending_clear = None
+            self.clear_in_background(pending)
+
+    @work(thread=True, group="clear", description="clear the clipboard")
+    def clear_in_background(self, pending: PendingClear) -> None:
+        message = clipboard.clear_copied(
+            pending.text,
+            pending.route,
+            osc52=lambda value: self.call_from_thread(self.copy_to_clipboard, value),
+            env=self._clipboard_env(),
+        )
+        self.call_from_thread(self.notify, message, markup=False)
+
+    def clear_clipboard_now(self) -> None:
+        """On quit and sign-out the token leaves the clipboard at once."""
+        pending, self.pending_clear = self.pending_clear, None
+        if pending is not None:
+            clipboard.clear_copied(
+                pending.text, pending.route, osc52=self.copy_to_clipboard, env=self._clipboard_env()
+            )
+
+    async def action_quit(self) -> None:
+        self.clear_clipboard_now()
+        await super().action_quit()
+
+    def _clipboard_env(self) -> Mapping[str, str]:
+        return self.clipboard_env if self.clipboard_env is not None else os.environ
 
     # -- theme --------------------------------------------------------------------------
 

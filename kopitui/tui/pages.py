@@ -38,6 +38,43 @@ PAGES: list[PortalPage] = [
         "Generate a Basic token from a username and password",
         "basic:BasicTokenScreen",
     ),
+    PortalPage(
+        "tokens",
+        "l",
+        "Token List",
+        "Search, sort, disable, enable and delete tokens",
+        "tokens:TokenListScreen",
+    ),
+    PortalPage(
+        "verify",
+        "v",
+        "Verify",
+        "Check a pasted token: valid, expired, disabled, stale…",
+        "verify:VerifyScreen",
+    ),
+    PortalPage(
+        "password",
+        "p",
+        "Change Password",
+        "Change your own password",
+        "password:ChangePasswordScreen",
+    ),
+    PortalPage(
+        "users",
+        "u",
+        "Users",
+        "Add users, reset passwords, remove users",
+        "users:UsersScreen",
+        admin_only=True,
+    ),
+    PortalPage(
+        "logs",
+        "g",
+        "Logs",
+        "Every recorded event, by date range and search",
+        "logs:LogsScreen",
+        admin_only=True,
+    ),
 ]
 
 

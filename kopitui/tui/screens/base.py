@@ -41,9 +41,13 @@ class FormScreen(Screen):
         for field_input in self.query(Input):
             field_input.disabled = busy
 
+    def on_mount(self) -> None:
+        # Kept now: by the time the screen unmounts, its widgets can no longer be queried.
+        self._secret_inputs = list(self.query(SecretInput))
+
     def on_unmount(self) -> None:
         # Secrets leave the widgets with the screen.
-        for field_input in self.query(SecretInput):
+        for field_input in getattr(self, "_secret_inputs", ()):
             field_input.clear_secret()
 
 

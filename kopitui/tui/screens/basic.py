@@ -50,7 +50,7 @@ class BasicTokenScreen(FormScreen):
         self.set_busy(True)
         self.generate(username, password)
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, description="generate a Basic token")
     def generate(self, username: str, password: str) -> None:
         try:
             token = self.service.issue_basic(username, password)

@@ -82,7 +82,7 @@ class JwtTokenScreen(FormScreen):
         self.set_busy(True)
         self.generate(name, minutes)
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, description="generate a JWT")
     def generate(self, name: str, minutes: str) -> None:
         try:
             token = self.service.issue_jwt(self.app.user, name, minutes)

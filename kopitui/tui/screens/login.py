@@ -51,7 +51,7 @@ class LoginScreen(FormScreen):
         self.set_busy(True)
         self.sign_in(username, password)
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, description="sign in")
     def sign_in(self, username: str, password: str) -> None:
         try:
             user = self.service.authenticate(username, password)

@@ -21,6 +21,7 @@ class ResultScreen(Screen):
     BINDINGS = [
         Binding("c", "copy", "Copy", id="copy"),
         Binding("v", "plain_view", "Plain view", id="plain_view"),
+        Binding("r", "reveal", "Reveal", id="reveal"),
         Binding("escape", "back", "Done", id="back"),
     ]
 
@@ -28,6 +29,7 @@ class ResultScreen(Screen):
         super().__init__()
         self.token = token
         self.last_outcome: CopyOutcome | None = None
+        self.revealed = not self.app.config.mask_tokens
 
     def compose(self) -> ComposeResult:
         token = self.token
@@ -42,7 +44,7 @@ class ResultScreen(Screen):
             yield Static("Auth-Token header value:", classes="token-label")
             # Folded at the edge, not wrapped at the space: "Bearer" stays on the token's
             # first line, and no border or padding gets into a mouse selection.
-            yield Static(token.header_value, id="token", markup=False)
+            yield Static(self.shown_value(), id="token", markup=False)
             yield Static(
                 "This token will not be shown again: copy it now.",
                 id="warning",
@@ -53,23 +55,52 @@ class ResultScreen(Screen):
                 yield Button("Plain view (v)", id="plain", compact=True)
                 yield Button("Done (esc)", id="done", compact=True)
             yield Static("", id="copy-status", markup=False)
+            yield Static("", id="clear-status", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#copy", Button).focus()
+        self.set_interval(1, self.show_clear_countdown)
+
+    def shown_value(self) -> str:
+        """The header value, or with ``[ui] mask_tokens`` its scheme and last 4 characters."""
+        value = self.token.header_value
+        if self.revealed:
+            return value
+        return f"{self.token.scheme} {'•' * 24}{value[-4:]}  (r reveals)"
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "reveal":
+            return self.app.config.mask_tokens
+        return True
+
+    def action_reveal(self) -> None:
+        self.revealed = not self.revealed
+        self.query_one("#token", Static).update(self.shown_value())
+
+    def show_clear_countdown(self) -> None:
+        left = self.app.clear_seconds_left()
+        status = self.query_one("#clear-status", Static)
+        if left is not None:
+            status.update(f"The clipboard clears in {left} s (when it still holds this token).")
+        elif self.last_outcome is not None and self.last_outcome.ok:
+            status.update("")
 
     @on(Button.Pressed, "#copy")
     def action_copy(self) -> None:
         self.query_one("#copy-status", Static).update("Copying…")
         self.copy(self.token.header_value)
 
-    @work(thread=True, exclusive=True, group="copy")
+    @work(thread=True, exclusive=True, group="copy", description="copy the token")
     def copy(self, text: str) -> None:
         outcome = self.app.copy_token(text)
         self.app.call_from_thread(self.copied, outcome)
 
     def copied(self, outcome: CopyOutcome) -> None:
         self.last_outcome = outcome
+        if outcome.ok:
+            self.app.schedule_clear(self.token.header_value, outcome.route)
+            self.show_clear_countdown()
         self.query_one("#copy-status", Static).update(outcome.message)
         # The message never contains the token; markup off all the same.
         self.notify(

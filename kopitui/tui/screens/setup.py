@@ -60,7 +60,7 @@ class SetupScreen(FormScreen):
             self.query_one("#confirm", Input).value,
         )
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, description="create the administrator")
     def create(self, username: str, password: str, confirm: str) -> None:
         try:
             user = self.service.create_first_admin(username, password, confirm)
