@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 #: A copy never waits longer than this for a helper program (case C03).
 TIMEOUT_SECONDS = 2.0
+#: kopitui's own tmux paste buffer, so clearing it never touches the user's others.
+TMUX_BUFFER = "kopitui"
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class _RouteFailed(Exception):
     pass
 
 
-def _run(argv: list[str], text: str, env: Mapping[str, str]) -> None:
+def _run(argv: list[str], text: str, env: Mapping[str, str], *, capture: bool = False):
     """Feed ``text`` to a helper program without letting it hold our terminal.
 
     xclip and wl-copy fork a child that stays alive to serve the selection; giving it
@@ -49,7 +51,9 @@ def _run(argv: list[str], text: str, env: Mapping[str, str]) -> None:
         proc = subprocess.run(
             argv,
             input=text.encode("utf-8"),
-            stdout=subprocess.DEVNULL,
+            # Only readers get a pipe: they exit once they have written (xclip -o does
+            # not fork), while a writer's forked child would hold the pipe open.
+            stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
             close_fds=True,
@@ -61,6 +65,7 @@ def _run(argv: list[str], text: str, env: Mapping[str, str]) -> None:
         raise _RouteFailed(f"{argv[0]} failed ({exc.__class__.__name__})") from None
     if proc.returncode != 0:
         raise _RouteFailed(f"{argv[0]} exited with status {proc.returncode}")
+    return proc.stdout
 
 
 def _linux_system_command(env: Mapping[str, str]) -> list[str]:
@@ -99,7 +104,7 @@ def copy_tmux(text: str, env: Mapping[str, str]) -> None:
         raise _RouteFailed("not inside tmux")
     if not shutil.which("tmux", path=env.get("PATH", os.defpath)):
         raise _RouteFailed("tmux not found on PATH")
-    _run(["tmux", "load-buffer", "-w", "-"], text, env)
+    _run(["tmux", "load-buffer", "-b", TMUX_BUFFER, "-w", "-"], text, env)
 
 
 def is_remote(env: Mapping[str, str]) -> bool:
@@ -162,3 +167,75 @@ def copy_text(
         f"Could not copy ({reasons}). The token stays on screen: press v for a plain view "
         "to select it by hand.",
     )
+
+
+# -- clearing what we copied -----------------------------------------------------------
+
+
+def _linux_read_command(env: Mapping[str, str]) -> list[str]:
+    path = env.get("PATH", os.defpath)
+    if env.get("WAYLAND_DISPLAY") and shutil.which("wl-paste", path=path):
+        return ["wl-paste", "--no-newline"]
+    if env.get("DISPLAY"):
+        if shutil.which("xclip", path=path):
+            return ["xclip", "-selection", "clipboard", "-out"]
+        if shutil.which("xsel", path=path):
+            return ["xsel", "--clipboard", "--output"]
+    raise _RouteFailed("no way to read the clipboard back")
+
+
+def read_system(env: Mapping[str, str]) -> str:
+    if sys.platform.startswith("linux") or "bsd" in sys.platform:
+        out = _run(_linux_read_command(env), "", env, capture=True)
+        return out.decode("utf-8", "replace")
+    try:
+        import pyperclip
+
+        return pyperclip.paste()
+    except Exception as exc:  # noqa: BLE001 - same as copy_system
+        raise _RouteFailed(f"system clipboard unavailable ({exc.__class__.__name__})") from None
+
+
+def _read_tmux_buffer(env: Mapping[str, str]) -> str | None:
+    try:
+        out = _run(["tmux", "show-buffer", "-b", TMUX_BUFFER], "", env, capture=True)
+    except _RouteFailed:
+        return None  # no such buffer (any more)
+    return out.decode("utf-8", "replace")
+
+
+def clear_copied(
+    text: str,
+    route: str,
+    *,
+    osc52: Callable[[str], None] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """Take ``text`` back out of the clipboard ``route`` put it in — only if it is still
+    there, as password managers do. Returns what happened, in words; never raises."""
+    env = os.environ if env is None else env
+    try:
+        if route == "system":
+            if read_system(env) != text:
+                return "Clipboard left alone: it holds something else now."
+            copy_system("", env)
+            return "Clipboard cleared."
+        if route == "tmux":
+            held = _read_tmux_buffer(env)
+            if held is None:
+                return "The tmux buffer was already gone."
+            if held != text:
+                return "tmux buffer left alone: it holds something else now."
+            _run(["tmux", "delete-buffer", "-b", TMUX_BUFFER], "", env)
+            return "tmux buffer cleared."
+        if route == "osc52":
+            if osc52 is None:
+                return "Terminal clipboard not cleared: no terminal."
+            # An empty OSC 52 payload clears the selection in terminals that honour it.
+            osc52("")
+            return "Terminal clipboard overwritten (OSC 52)."
+    except _RouteFailed as exc:
+        return f"Clipboard not cleared ({exc})."
+    except Exception as exc:  # noqa: BLE001 - clearing must never crash the app
+        return f"Clipboard not cleared ({exc.__class__.__name__})."
+    return "Nothing to clear."

@@ -40,6 +40,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "clipboard": {
         "method": "auto",
+        "clear_after_seconds": 45,
     },
     "server": {
         "host": "127.0.0.1",
@@ -50,6 +51,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "ui": {
         "theme": "textual-dark",
+        "mask_tokens": False,
     },
 }
 
@@ -65,6 +67,7 @@ _MINIMUMS: dict[tuple[str, str], int] = {
     ("security", "lockout_attempts"): 1,
     ("security", "lockout_minutes"): 1,
     ("server", "port"): 1,
+    ("clipboard", "clear_after_seconds"): 0,
     ("server", "max_failures"): 1,
     ("server", "failure_window_seconds"): 1,
     ("server", "block_seconds"): 0,
@@ -75,6 +78,7 @@ _MAXIMUMS: dict[tuple[str, str], int] = {
     ("security", "lockout_attempts"): 1000,
     ("security", "lockout_minutes"): 7 * 24 * 60,
     ("server", "port"): 65535,
+    ("clipboard", "clear_after_seconds"): 24 * 3600,
     ("server", "failure_window_seconds"): 86400,
     ("server", "block_seconds"): 86400,
     # Well past any sensible token life, well short of year 9999.
@@ -181,6 +185,14 @@ class Config:
     @property
     def server_block_seconds(self) -> int:
         return self.values["server"]["block_seconds"]
+
+    @property
+    def clear_after_seconds(self) -> int:
+        return self.values["clipboard"]["clear_after_seconds"]
+
+    @property
+    def mask_tokens(self) -> bool:
+        return self.values["ui"]["mask_tokens"]
 
     @property
     def theme(self) -> str:

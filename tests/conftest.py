@@ -27,6 +27,11 @@ class FakeSystemClipboard:
             raise clipboard._RouteFailed("no desktop session (fake clipboard unavailable)")
         self.contents.append(text)
 
+    def paste(self, env) -> str:
+        if not self.available:
+            raise clipboard._RouteFailed("no desktop session (fake clipboard unavailable)")
+        return self.contents[-1] if self.contents else ""
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -46,6 +51,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def fake_system_clipboard(monkeypatch: pytest.MonkeyPatch) -> FakeSystemClipboard:
     fake = FakeSystemClipboard()
     monkeypatch.setattr(clipboard, "copy_system", fake.copy)
+    monkeypatch.setattr(clipboard, "read_system", fake.paste)
     return fake
 
 

@@ -18,7 +18,7 @@ from kopitui.clipboard import TIMEOUT_SECONDS, CopyOutcome, copy_text
 from helpers_core import isolate_home
 
 TOKEN = "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl"
-TMUX_ARGV = ["tmux", "load-buffer", "-w", "-"]
+TMUX_ARGV = ["tmux", "load-buffer", "-b", "kopitui", "-w", "-"]
 
 
 @pytest.fixture(autouse=True)

@@ -443,7 +443,10 @@ def valid_configs(draw) -> dict:
             "lockout_attempts": draw(st.integers(min_value=1, max_value=1000)),
             "lockout_minutes": draw(st.integers(min_value=1, max_value=7 * 24 * 60)),
         },
-        "clipboard": {"method": draw(st.sampled_from(CLIPBOARD_METHODS))},
+        "clipboard": {
+            "method": draw(st.sampled_from(CLIPBOARD_METHODS)),
+            "clear_after_seconds": draw(st.integers(min_value=0, max_value=24 * 3600)),
+        },
         "server": {
             "host": draw(_printable),
             "port": draw(st.integers(min_value=1, max_value=65535)),
@@ -451,7 +454,7 @@ def valid_configs(draw) -> dict:
             "failure_window_seconds": draw(st.integers(min_value=1, max_value=86400)),
             "block_seconds": draw(st.integers(min_value=0, max_value=86400)),
         },
-        "ui": {"theme": draw(_printable)},
+        "ui": {"theme": draw(_printable), "mask_tokens": draw(st.booleans())},
     }
 
 
