@@ -1,0 +1,85 @@
+"""One start of a TUI, headless, for the "TUI ready" benchmark.
+
+    python tui_child.py kopitui|baseline FD
+
+Starts the app the way its command does, waits until its first screen is mounted,
+focused and has processed every pending event (one render forced), then writes
+``ready`` to file descriptor FD and exits. The parent times spawn → ready line.
+
+``kopitui`` follows ``kopitui`` with no arguments (kopitui/cli.py ``run_tui``): parse
+the command line, open the config and the service, build the App with the factory,
+run it — headless and with an auto-pilot, so no product flag is needed. The home
+(KOPITUI_HOME) already holds one user, so the first screen is Sign in.
+
+``baseline`` is the floor: a bare Textual app with a Header, two Inputs, a Button and a
+Footer, focused on its first Input.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def kopitui_app():
+    from kopitui import cli
+
+    args = cli.build_parser().parse_args([])
+    paths, config, service = cli.open_service(args.config)
+    from kopitui.tui.app import make_app
+    from kopitui.tui.screens.login import LoginScreen
+
+    app = make_app(config, service, config_path=paths.config_file)
+
+    def ready() -> bool:
+        return isinstance(app.screen, LoginScreen) and app.focused is not None
+
+    return app, ready, service.close
+
+
+def baseline_app():
+    from textual.app import App, ComposeResult
+    from textual.widgets import Button, Footer, Header, Input
+
+    class Baseline(App):
+        TITLE = "baseline"
+
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Input(placeholder="Name")
+            yield Input(placeholder="Password", password=True)
+            yield Button("Sign in")
+            yield Footer()
+
+        def on_mount(self) -> None:
+            self.query_one(Input).focus()
+
+    app = Baseline()
+
+    def ready() -> bool:
+        return app.screen.is_mounted and app.focused is not None
+
+    return app, ready, lambda: None
+
+
+def main() -> int:
+    which, fd = sys.argv[1], int(sys.argv[2])
+    app, ready, close = kopitui_app() if which == "kopitui" else baseline_app()
+
+    async def auto_pilot(pilot) -> None:
+        while not ready():
+            await pilot.pause(0)
+        await pilot.pause(0)  # the screen's pending events done, and one render forced
+        os.write(fd, b"ready\n")
+        os.close(fd)
+        app.exit()
+
+    try:
+        app.run(headless=True, size=(80, 24), auto_pilot=auto_pilot)
+    finally:
+        close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
