@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Regenerate the README screenshots in ``screenshots/``.
 
-They are the snapshot tests' own SVGs (80×24, frozen clock, fixed key), so what the
-README shows is exactly what the tests check. Steps: refresh the snapshots with
-``pytest --snapshot-update``, then copy each ``test_<name>.svg`` to ``screenshots/<name>.svg``.
+They are the snapshot tests' own SVGs (every tests/test_snapshots*.py; 80×24, frozen
+clock, fixed key), so what the README shows is exactly what the tests check. Steps:
+refresh the snapshots with ``pytest --snapshot-update``, then copy each
+``test_<name>.svg`` to ``screenshots/<name>.svg``.
 
 Usage: python scripts/screenshots.py
 """
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SNAPSHOTS = ROOT / "tests" / "__snapshots__" / "test_snapshots"
+SNAPSHOTS = ROOT / "tests" / "__snapshots__"
 SCREENSHOTS = ROOT / "screenshots"
 
 
@@ -27,7 +28,7 @@ def main() -> int:
             "-m",
             "pytest",
             "-q",
-            "tests/test_snapshots.py",
+            *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_snapshots*.py")),
             "--snapshot-update",
             "-k",
             "not readme_screenshots",
@@ -41,7 +42,7 @@ def main() -> int:
     SCREENSHOTS.mkdir(exist_ok=True)
     for old in SCREENSHOTS.glob("*.svg"):
         old.unlink()
-    for snapshot in sorted(SNAPSHOTS.glob("test_*.svg")):
+    for snapshot in sorted(SNAPSHOTS.glob("test_snapshots*/test_*.svg")):
         target = SCREENSHOTS / (snapshot.stem.removeprefix("test_") + ".svg")
         shutil.copyfile(snapshot, target)
         print(f"wrote {target.relative_to(ROOT)}")

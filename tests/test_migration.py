@@ -254,7 +254,8 @@ def test_migration_adds_the_v2_indexes(migrated, v1_path):
     }
     assert {
         "tokens_user_name",
-        "tokens_created",
+        "tokens_created_cover",  # v4 replaced v1's tokens_created
+        "tokens_status_user",
         "audit_log_at",
         "password_history_user",
         "tokens_user_basic",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA_V1 = """
 CREATE TABLE users (
@@ -108,7 +108,15 @@ CREATE TABLE signin_lockouts (
 );
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+# v4: the Token List at 100,000 rows. The default order (newest first) and its count
+# read one covering index instead of the table; filters by status and owner get theirs.
+_SCHEMA_V4 = """
+DROP INDEX tokens_created;
+CREATE INDEX tokens_created_cover ON tokens (created_at, id, name_key, status, user_id);
+CREATE INDEX tokens_status_user ON tokens (status, user_id);
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
 
 
 class Store:

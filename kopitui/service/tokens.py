@@ -197,33 +197,47 @@ class TokensMixin:
         actor = self._require_active(actor)
         where = ["t.status != 'deleted'"]
         params: dict = {"now": self.now()}
+        needs_users = False  # the count joins users only when a condition needs them
         if not (actor.is_admin and all_users):
             where.append("t.user_id = :uid")
             params["uid"] = actor.id
         if status is not None:
             where.append(f"{_STATUS_SQL} = :status")
             params["status"] = status.capitalize()
+            needs_users = True
         text = searchable(search)
         if text:
+            # Decided here, once, rather than per row: which kinds of match can apply.
             params["like"] = _like(validation.name_key(text))
-            params["exact"] = text.casefold()
-            where.append(
-                "(t.name_key LIKE :like ESCAPE '\\' OR u.username_key LIKE :like ESCAPE '\\' "
-                f"OR lower({_STATUS_SQL}) = :exact "
-                "OR (CASE t.kind WHEN 'jwt' THEN 'jwt' ELSE 'basic' END) = :exact)"
-            )
+            matches = [
+                "t.name_key LIKE :like ESCAPE '\\'",
+                "t.user_id IN (SELECT id FROM users WHERE username_key LIKE :like ESCAPE '\\')",
+            ]
+            word = text.casefold()
+            if word in STATUSES:
+                params["word_status"] = word.capitalize()
+                matches.append(f"{_STATUS_SQL} = :word_status")
+                needs_users = True
+            if word in ("jwt", "basic"):
+                params["word_kind"] = word
+                matches.append("t.kind = :word_kind")
+            where.append(f"({' OR '.join(matches)})")
         where_sql = " AND ".join(where)
-        base = f"FROM tokens t JOIN users u ON u.id = t.user_id WHERE {where_sql}"
+        joined = f"FROM tokens t JOIN users u ON u.id = t.user_id WHERE {where_sql}"
         direction = "DESC" if descending else "ASC"
         params.update(limit=max(1, min(limit, 1000)), offset=max(0, offset))
         rows = self.store.read(
             f"SELECT t.id, t.jti, t.name, t.kind, u.username, t.created_at, t.expires_at, "
-            f"{_STATUS_SQL} AS status_label, t.fingerprint {base} "
+            f"{_STATUS_SQL} AS status_label, t.fingerprint {joined} "
             f"ORDER BY {SORTS[sort]} {direction}, t.id {direction} "
             "LIMIT :limit OFFSET :offset",
             params,
         )
-        total = self.store.read(f"SELECT count(*) {base}", params)[0][0]
+        if 0 < len(rows) < params["limit"] or (not rows and not params["offset"]):
+            total = params["offset"] + len(rows)  # a short page is the last: no count needed
+        else:
+            counted = joined if needs_users else f"FROM tokens t WHERE {where_sql}"
+            total = self.store.read(f"SELECT count(*) {counted}", params)[0][0]
         records = [
             TokenRecord(
                 id=r["id"],
