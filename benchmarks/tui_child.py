@@ -24,7 +24,7 @@ import sys
 def kopitui_app():
     from kopitui import cli
 
-    args = cli.build_parser().parse_args([])
+    args = cli.parse_args([])
     paths, config, service = cli.open_service(args.config)
     from kopitui.tui.app import make_app
     from kopitui.tui.screens.login import LoginScreen

@@ -809,9 +809,22 @@ def error_line(exc: KopituiError) -> str:
     return f"kopitui: {option}: {message}" if option else f"kopitui: {message}"
 
 
+def _portal_only(argv: list[str]) -> argparse.Namespace | None:
+    """``kopitui`` or ``kopitui --config PATH``: the portal, without building the parser of
+    every command (a few milliseconds of start-up)."""
+    if not argv:
+        return argparse.Namespace(command=None, config=None, user=None)
+    if len(argv) == 2 and argv[0] == "--config" and not argv[1].startswith("-"):
+        return argparse.Namespace(command=None, config=argv[1], user=None)
+    return None
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    return _portal_only(argv) or build_parser().parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(sys.argv[1:] if argv is None else list(argv))
     try:
         if args.command is None:
             return run_tui(args)

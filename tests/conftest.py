@@ -84,26 +84,13 @@ class _Counter:
 @pytest.fixture
 def deterministic_secrets(monkeypatch: pytest.MonkeyPatch):
     """Fixed key, kid and jti so screens that show tokens can be snapshot."""
-    from kopitui.service import keys as keys_module
-    from kopitui.service import tokens as tokens_module
+    import secrets
 
     counter = _Counter()
-
-    class FakeSecrets:
-        @staticmethod
-        def token_bytes(n: int) -> bytes:
-            return bytes(range(n))
-
-        @staticmethod
-        def token_hex(n: int) -> str:
-            return f"{counter.next():0{2 * n}x}"
-
-        @staticmethod
-        def token_urlsafe(n: int) -> str:
-            return f"jti-{counter.next():04d}"
-
-    monkeypatch.setattr(tokens_module, "secrets", FakeSecrets)
-    monkeypatch.setattr(keys_module, "secrets", FakeSecrets)
+    # The service imports secrets where it uses it, so the module's functions are patched.
+    monkeypatch.setattr(secrets, "token_bytes", lambda n: bytes(range(n)))
+    monkeypatch.setattr(secrets, "token_hex", lambda n: f"{counter.next():0{2 * n}x}")
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: f"jti-{counter.next():04d}")
 
 
 @pytest.fixture

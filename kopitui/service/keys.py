@@ -7,9 +7,6 @@ in the 0600 database; only their public half is ever exported.
 
 from __future__ import annotations
 
-import json
-import secrets
-
 from .errors import ValidationError
 
 #: An HMAC key must be at least as long as the hash (RFC 7518 §3.2); PyJWT warns below.
@@ -27,6 +24,8 @@ def is_hmac(algorithm: str) -> bool:
 
 def _new_secret(algorithm: str) -> bytes:
     if is_hmac(algorithm):
+        import secrets  # lazily: it loads OpenSSL's hashlib
+
         return secrets.token_bytes(key_bytes(algorithm))
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -89,6 +88,8 @@ class KeysMixin:
             return self._insert_key(conn, algorithm, "service")
 
     def _insert_key(self, conn, algorithm: str, source: str) -> tuple[str, bytes]:
+        import secrets  # lazily: it loads OpenSSL's hashlib
+
         kid = secrets.token_hex(8)
         secret = _new_secret(algorithm)
         conn.execute("UPDATE signing_keys SET is_current = 0")
@@ -194,4 +195,6 @@ class KeysMixin:
         return {"keys": keys}
 
     def jwks_json(self, *, include_secret: bool = False) -> str:
+        import json
+
         return json.dumps(self.jwks(include_secret=include_secret), indent=2)

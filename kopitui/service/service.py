@@ -8,7 +8,6 @@ the plumbing defined here.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +29,8 @@ __all__ = ["ARGON2_PARAMS", "IssuedToken", "TokenService", "User", "fingerprint"
 
 def fingerprint(token: str) -> str:
     """The SHA-256 of a token, as stored; the token itself never is."""
+    import hashlib  # here, not at start-up: loading OpenSSL costs a few milliseconds
+
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 

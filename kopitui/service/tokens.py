@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 
 from . import validation
@@ -81,6 +80,8 @@ class TokensMixin:
         now = self.now()
         expires = validation.expiry_timestamp(now, minutes)
         kid, secret = self.signing_key()
+        import secrets  # lazily: it loads OpenSSL's hashlib
+
         jti = secrets.token_urlsafe(16)
         claims = {
             "unique_name": name,
@@ -159,6 +160,8 @@ class TokensMixin:
                     conn, "token_generated", row["username"], "Basic token shown again", source
                 )
             else:
+                import secrets  # lazily: it loads OpenSSL's hashlib
+
                 jti, created = secrets.token_urlsafe(16), now
                 conn.execute(
                     "INSERT INTO tokens (jti, name, name_key, kind, user_id, created_at, "

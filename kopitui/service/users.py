@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from . import validation
 from .errors import (
     AccountLocked,
@@ -99,6 +97,8 @@ class UsersMixin:
     def _spend_equal_time(self, password: str) -> None:
         """Verify against a throwaway hash so an unknown name costs what a known one does."""
         if UsersMixin._DUMMY_HASH is None:
+            import secrets  # lazily: it loads OpenSSL's hashlib
+
             UsersMixin._DUMMY_HASH = self.hasher.hash(secrets.token_hex(16))
         self._verify_hash(UsersMixin._DUMMY_HASH, password)
 

@@ -18,11 +18,10 @@ from .. import config as config_module
 from ..config import Config
 from ..service import IssuedToken, TokenService, User
 from ..service.errors import ConfigError
-from .pages import page, visible_pages
-from .screens.home import HomeScreen
 from .screens.login import LoginScreen
-from .screens.result import ResultScreen
-from .screens.setup import SetupScreen
+
+# Screens and the page list past Sign in are imported where first needed, which keeps
+# them (and OptionList) off the start-up path.
 
 
 @dataclass
@@ -66,6 +65,8 @@ class KopituiApp(App):
         if self.service.has_users():
             self.push_screen(LoginScreen())
         else:
+            from .screens.setup import SetupScreen
+
             self.push_screen(SetupScreen())
 
     def after_setup(self, username: str) -> None:
@@ -76,6 +77,8 @@ class KopituiApp(App):
     def signed_in(self, user: User) -> None:
         self.user = user
         self.sub_title = f"Hello {user.username}"
+        from .screens.home import HomeScreen
+
         self.switch_screen(HomeScreen())
 
     def action_sign_out(self) -> None:
@@ -95,11 +98,15 @@ class KopituiApp(App):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # Pages the user may not open have no key in the footer (the App owns the action).
         if action == "open_page" and parameters:
+            from .pages import page, visible_pages
+
             target = page(parameters[0])
             return target is not None and target in visible_pages(self.user)
         return True
 
     def action_open_page(self, page_id: str) -> None:
+        from .pages import page, visible_pages
+
         target = page(page_id)
         if target is None or target not in visible_pages(self.user):
             return
@@ -110,10 +117,14 @@ class KopituiApp(App):
 
     def show_result(self, token: IssuedToken) -> None:
         # Replace the form: its fields are gone, and escape from the result goes home.
+        from .screens.result import ResultScreen
+
         self.switch_screen(ResultScreen(token))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         if self.user is not None:
+            from .pages import visible_pages
+
             for target in visible_pages(self.user):
                 yield SystemCommand(
                     target.label, target.help, lambda p=target.id: self.action_open_page(p)
