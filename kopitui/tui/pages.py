@@ -53,6 +53,13 @@ PAGES: list[PortalPage] = [
         "verify:VerifyScreen",
     ),
     PortalPage(
+        "api",
+        "a",
+        "API",
+        "Where the token service listens; curl, Terraform… snippets",
+        "api:ApiScreen",
+    ),
+    PortalPage(
         "password",
         "p",
         "Change Password",

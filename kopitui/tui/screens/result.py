@@ -22,6 +22,7 @@ class ResultScreen(Screen):
         Binding("c", "copy", "Copy", id="copy"),
         Binding("v", "plain_view", "Plain view", id="plain_view"),
         Binding("r", "reveal", "Reveal", id="reveal"),
+        Binding("s", "snippet", "Snippet", id="snippet"),
         Binding("escape", "back", "Done", id="back"),
     ]
 
@@ -94,12 +95,14 @@ class ResultScreen(Screen):
     @work(thread=True, exclusive=True, group="copy", description="copy the token")
     def copy(self, text: str) -> None:
         outcome = self.app.copy_token(text)
-        self.app.call_from_thread(self.copied, outcome)
+        self.app.call_from_thread(self.copied, outcome, text)
 
-    def copied(self, outcome: CopyOutcome) -> None:
+    def copied(self, outcome: CopyOutcome, text: str) -> None:
         self.last_outcome = outcome
         if outcome.ok:
-            self.app.schedule_clear(self.token.header_value, outcome.route)
+            # The text actually copied (the token, or a snippet holding it): the clear
+            # only takes back what is still there.
+            self.app.schedule_clear(text, outcome.route)
             self.show_clear_countdown()
         self.query_one("#copy-status", Static).update(outcome.message)
         # The message never contains the token; markup off all the same.
@@ -108,6 +111,18 @@ class ResultScreen(Screen):
             severity="information" if outcome.ok else "warning",
             markup=False,
         )
+
+    def action_snippet(self) -> None:
+        """Copy the token placed in a snippet chosen in a small picker (screens/api.py)."""
+        from ...snippets import render
+        from .api import SnippetModal, current_url
+
+        def chosen(kind: str | None) -> None:
+            if kind is not None:
+                self.query_one("#copy-status", Static).update("Copying…")
+                self.copy(render(kind, self.token.header_value, url=current_url(self.app)))
+
+        self.app.push_screen(SnippetModal(), chosen)
 
     @on(Button.Pressed, "#plain")
     def action_plain_view(self) -> None:
