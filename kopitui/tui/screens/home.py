@@ -18,10 +18,7 @@ class HomeScreen(Screen):
     TITLE = "Home"
     BINDINGS = [
         # The menu shows every page's key; the footer has room for Sign Out and Quit.
-        *(
-            Binding(p.key, f"app.open_page('{p.id}')", p.label, id=p.id, show=False)
-            for p in PAGES
-        ),
+        *(Binding(p.key, f"app.open_page('{p.id}')", p.label, id=p.id, show=False) for p in PAGES),
         Binding("s", "app.sign_out", "Sign Out", id="sign_out"),
     ]
 
