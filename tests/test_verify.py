@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 
 import jwt
@@ -38,8 +39,11 @@ PROPERTY = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 #: Basic verification hashes (argon2, ~25 ms): a quarter of the profile's examples.
+#: Under the fuzz profile, every target runs its full 500.
 HASHING = settings(
-    max_examples=max(10, settings().max_examples // 4),
+    max_examples=settings().max_examples
+    if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
+    else max(10, settings().max_examples // 4),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

@@ -1,0 +1,116 @@
+"""Hardening: nonsense from any door gets an answer, never a traceback; names are one
+name however they are typed."""
+
+from __future__ import annotations
+
+import io
+import sys
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kopitui import cli
+from kopitui.config import load
+from kopitui.service import ConfigError
+
+import helpers_core  # noqa: F401 - loads the hypothesis profile
+from support import ADMIN, ADMIN_PASSWORD
+
+COMPOSED = unicodedata.normalize("NFC", "søren-é")
+DECOMPOSED = unicodedata.normalize("NFD", "søren-é")
+
+
+def test_composed_and_decomposed_names_are_one_user_and_one_basic_token(service, admin):
+    assert COMPOSED != DECOMPOSED
+    service.add_user(admin, DECOMPOSED, "a long enough passphrase", role="user")
+    with pytest.raises(Exception, match="already exists"):
+        service.add_user(admin, COMPOSED, "a long enough passphrase", role="user")
+    one = service.authenticate(COMPOSED, "a long enough passphrase")
+    other = service.authenticate(DECOMPOSED, "a long enough passphrase")
+    assert one.id == other.id and one.username == COMPOSED  # stored in NFC
+    first = service.issue_basic(COMPOSED, "a long enough passphrase")
+    second = service.issue_basic(DECOMPOSED, "a long enough passphrase")
+    assert first.header_value == second.header_value
+    assert service.verify(second.header_value).valid
+
+
+@given(raw=st.binary(max_size=2048))
+def test_any_bytes_as_a_config_file_is_a_config_or_a_config_error(raw):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "config.toml"
+        path.write_bytes(raw)
+        try:
+            load(path)
+        except ConfigError as exc:
+            assert str(path) in str(exc)
+
+
+_WORDS = st.sampled_from(
+    [
+        "user",
+        "add",
+        "passwd",
+        "list",
+        "remove",
+        "token",
+        "jwt",
+        "basic",
+        "disable",
+        "enable",
+        "delete",
+        "verify",
+        "logs",
+        "key",
+        "rotate",
+        "retire",
+        "export",
+        "--name",
+        "--expires",
+        "--json",
+        "--all",
+        "--status",
+        "--search",
+        "--since",
+        "--until",
+        "--limit",
+        "--owner",
+        "--role",
+        "--user",
+        "--yes",
+        "--include-secret",
+        "--password-stdin",
+        "--new-password-stdin",
+        "-",
+        "0",
+        "60",
+        "-5",
+        "1e999",
+        "admin",
+    ]
+)
+_ARGS = st.lists(st.one_of(_WORDS, st.text(max_size=30)), min_size=1, max_size=8)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(argv=_ARGS, stdin=st.binary(max_size=200))
+def test_any_command_line_gets_an_exit_code_never_a_traceback(
+    argv, stdin, service, admin, monkeypatch, capsys
+):
+    if argv[0] not in ("user", "token", "logs", "key"):
+        argv = ["token", *argv]  # never the TUI (no command) or serve (a server)
+    monkeypatch.setenv("KOPITUI_USER", ADMIN)
+    monkeypatch.setenv("KOPITUI_PASSWORD", ADMIN_PASSWORD)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8"))
+    monkeypatch.setattr(cli, "stdin_is_tty", lambda: False)
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:  # argparse's usage errors, --help
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert code in (0, 1, 2), (argv, code, err)
+    assert "Traceback" not in err
+    assert ADMIN_PASSWORD not in out + err
