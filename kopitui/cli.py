@@ -28,7 +28,8 @@ STDIN_LIMIT = 64 * 1024
 #: Rows a listing shows unless ``--limit`` says otherwise.
 DEFAULT_LIMIT = 1000
 PAGE = 1000  # the most the service returns in one page
-LOG_PRESETS = ("today", "yesterday", "last7", "last30", "this_month", "last_month", "all")
+from .service.logs import PRESETS as LOG_PRESETS  # noqa: E402 - one list for both faces
+
 #: Which option a service ValidationError's field was typed in, for the error line.
 FIELD_OPTIONS = {
     "minutes": "--expires",

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from .errors import PermissionDenied, ValidationError
 from .models import LogEntry, Page, User
+from .store import like_pattern, searchable
 
 #: The portal's date presets.
 PRESETS = ("today", "yesterday", "last7", "last30", "this_month", "last_month", "all")
@@ -88,23 +89,20 @@ class LogsMixin:
         if until is not None:
             where.append("at < :until")
             params["until"] = until
-        text = search.strip().encode("utf-8", "replace").decode("utf-8")
+        text = searchable(search)
         if text:
-            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params["like"] = f"%{escaped}%"
+            params["like"] = like_pattern(text)
             where.append(
                 "(username LIKE :like ESCAPE '\\' OR event LIKE :like ESCAPE '\\' "
                 "OR source LIKE :like ESCAPE '\\' OR description LIKE :like ESCAPE '\\')"
             )
         where_sql = f"WHERE {' AND '.join(where)}" if where else ""
-        params.update(limit=max(1, min(limit, 1000)), offset=max(0, offset))
-        rows = self.store.read(
+        rows, total = self.store.read_page(
             f"SELECT id, at, username, source, event, description FROM audit_log {where_sql} "
             "ORDER BY at DESC, id DESC LIMIT :limit OFFSET :offset",
+            f"SELECT count(*) FROM audit_log {where_sql}",
             params,
+            limit=limit,
+            offset=offset,
         )
-        if 0 < len(rows) < params["limit"] or (not rows and not params["offset"]):
-            total = params["offset"] + len(rows)  # a short page is the last: no count needed
-        else:
-            total = self.store.read(f"SELECT count(*) FROM audit_log {where_sql}", params)[0][0]
-        return Page([LogEntry(**dict(r)) for r in rows], total, params["offset"])
+        return Page([LogEntry(**dict(r)) for r in rows], total, max(0, offset))

@@ -119,6 +119,22 @@ CREATE INDEX tokens_status_user ON tokens (status, user_id);
 MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
 
 
+#: The most rows one page of a listing returns.
+PAGE_LIMIT = 1000
+
+
+def searchable(text: str) -> str:
+    """Search text as SQLite can take it: trimmed, and no lone surrogates (which
+    arrive from undecodable command-line bytes)."""
+    return text.strip().encode("utf-8", "replace").decode("utf-8")
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` for ``LIKE … ESCAPE '\\'``, with the wildcards in ``text`` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 class Store:
     """One SQLite connection shared by the threads of one process, behind a lock."""
 
@@ -188,6 +204,17 @@ class Store:
     def read(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
+
+    def read_page(
+        self, select_sql: str, count_sql: str, params: dict, *, limit: int, offset: int
+    ) -> tuple[list[sqlite3.Row], int]:
+        """One page of ``select_sql`` (which ends ``LIMIT :limit OFFSET :offset``) and the
+        number of rows in all. A short page is the last one, so it needs no count."""
+        params = {**params, "limit": max(1, min(limit, PAGE_LIMIT)), "offset": max(0, offset)}
+        rows = self.read(select_sql, params)
+        if 0 < len(rows) < params["limit"] or (not rows and not params["offset"]):
+            return rows, params["offset"] + len(rows)
+        return rows, self.read(count_sql, params)[0][0]
 
     def close(self) -> None:
         with self._lock:

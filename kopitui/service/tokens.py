@@ -7,6 +7,7 @@ import sqlite3
 from . import validation
 from .errors import AuthenticationError, PermissionDenied, ValidationError
 from .models import IssuedToken, Page, TokenRecord, User
+from .store import like_pattern, searchable
 from .users import inert
 
 #: Token List sort keys -> SQL (a whitelist: the column name never comes from input).
@@ -27,17 +28,6 @@ _STATUS_SQL = (
     "WHEN t.expires_at IS NOT NULL AND t.expires_at <= :now THEN 'Expired' "
     "ELSE 'Active' END"
 )
-
-
-def searchable(text: str) -> str:
-    """Search text as SQLite can take it: trimmed, and no lone surrogates (which
-    arrive from undecodable command-line bytes)."""
-    return text.strip().encode("utf-8", "replace").decode("utf-8")
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 class TokensMixin:
@@ -211,7 +201,7 @@ class TokensMixin:
         text = searchable(search)
         if text:
             # Decided here, once, rather than per row: which kinds of match can apply.
-            params["like"] = _like(validation.name_key(text))
+            params["like"] = like_pattern(validation.name_key(text))
             matches = [
                 "t.name_key LIKE :like ESCAPE '\\'",
                 "t.user_id IN (SELECT id FROM users WHERE username_key LIKE :like ESCAPE '\\')",
@@ -228,19 +218,17 @@ class TokensMixin:
         where_sql = " AND ".join(where)
         joined = f"FROM tokens t JOIN users u ON u.id = t.user_id WHERE {where_sql}"
         direction = "DESC" if descending else "ASC"
-        params.update(limit=max(1, min(limit, 1000)), offset=max(0, offset))
-        rows = self.store.read(
+        counted = joined if needs_users else f"FROM tokens t WHERE {where_sql}"
+        rows, total = self.store.read_page(
             f"SELECT t.id, t.jti, t.name, t.kind, u.username, t.created_at, t.expires_at, "
             f"{_STATUS_SQL} AS status_label, t.fingerprint {joined} "
             f"ORDER BY {SORTS[sort]} {direction}, t.id {direction} "
             "LIMIT :limit OFFSET :offset",
+            f"SELECT count(*) {counted}",
             params,
+            limit=limit,
+            offset=offset,
         )
-        if 0 < len(rows) < params["limit"] or (not rows and not params["offset"]):
-            total = params["offset"] + len(rows)  # a short page is the last: no count needed
-        else:
-            counted = joined if needs_users else f"FROM tokens t WHERE {where_sql}"
-            total = self.store.read(f"SELECT count(*) {counted}", params)[0][0]
         records = [
             TokenRecord(
                 id=r["id"],
@@ -255,7 +243,7 @@ class TokensMixin:
             )
             for r in rows
         ]
-        return Page(records, total, params["offset"])
+        return Page(records, total, max(0, offset))
 
     def token_records(self, user: User) -> list[dict]:
         rows = self.store.read(
