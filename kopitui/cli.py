@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from . import __version__
 from .service.errors import AuthenticationError, KopituiError, PermissionDenied, ValidationError
+from .service.logs import PRESETS as LOG_PRESETS
 
 SOURCE = "cli"
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -28,7 +29,6 @@ STDIN_LIMIT = 64 * 1024
 #: Rows a listing shows unless ``--limit`` says otherwise.
 DEFAULT_LIMIT = 1000
 PAGE = 1000  # the most the service returns in one page
-from .service.logs import PRESETS as LOG_PRESETS  # noqa: E402 - one list for both faces
 
 #: Which option a service ValidationError's field was typed in, for the error line.
 FIELD_OPTIONS = {
