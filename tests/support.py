@@ -22,3 +22,28 @@ async def type_text(pilot, text: str) -> None:
     """
     pilot.app.focused.insert_text_at_cursor(text)
     await pilot.pause()
+
+
+async def sign_in(
+    pilot, username: str = ADMIN, password: str = ADMIN_PASSWORD, *, expect_home: bool = True
+) -> None:
+    """Fill in Sign in (from an empty Name) and submit it, as a person would."""
+    from textual.widgets import Input
+
+    from kopitui.tui.screens.home import HomeScreen
+    from kopitui.tui.screens.login import LoginScreen
+
+    app = pilot.app
+    await pilot.pause()
+    assert isinstance(app.screen, LoginScreen)
+    name = app.screen.query_one("#username", Input)
+    name.value = ""
+    name.focus()
+    await pilot.pause()
+    await type_text(pilot, username)
+    await pilot.press("enter")
+    await type_text(pilot, password)
+    await pilot.press("enter")
+    await settle(pilot)
+    if expect_home:
+        assert isinstance(app.screen, HomeScreen)

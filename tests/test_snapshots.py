@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from support import ADMIN, ADMIN_PASSWORD, settle, type_text
+from support import ADMIN, ADMIN_PASSWORD, settle, sign_in, type_text
 
 SIZE = (80, 24)
 SNAPSHOTS = Path(__file__).parent / "__snapshots__"
@@ -21,14 +21,6 @@ SCREENSHOTS = Path(__file__).parent.parent / "screenshots"
 @pytest.fixture(autouse=True)
 def _fixed(deterministic_secrets):
     """Every snapshot uses the fixed key, kid and jti."""
-
-
-async def _sign_in(pilot) -> None:
-    await type_text(pilot, ADMIN)
-    await pilot.press("enter")
-    await type_text(pilot, ADMIN_PASSWORD)
-    await pilot.press("enter")
-    await settle(pilot)
 
 
 def test_setup_screen(snap_compare, make_app):
@@ -64,12 +56,12 @@ def test_login_screen_wrong_password(snap_compare, make_app, admin):
 
 
 def test_home_screen(snap_compare, make_app, admin):
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=_sign_in)
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=sign_in)
 
 
 def test_jwt_screen(snap_compare, make_app, admin):
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("j")
         await type_text(pilot, "terraform")
 
@@ -80,7 +72,7 @@ def test_jwt_screen_errors(snap_compare, make_app, service, admin):
     service.issue_jwt(admin, "terraform", 60)
 
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("j")
         await type_text(pilot, "Terraform")
         pilot.app.screen.query_one("#minutes", Input).value = "1h"
@@ -94,7 +86,7 @@ def test_jwt_screen_errors(snap_compare, make_app, service, admin):
 
 def test_basic_screen(snap_compare, make_app, admin):
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("b")
         await type_text(pilot, "typed secret")
 
@@ -103,7 +95,7 @@ def test_basic_screen(snap_compare, make_app, admin):
 
 def test_result_jwt(snap_compare, make_app, admin):
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("j")
         await type_text(pilot, "terraform")
         await pilot.press("enter")
@@ -118,7 +110,7 @@ def test_result_jwt(snap_compare, make_app, admin):
 
 def test_result_basic(snap_compare, make_app, admin):
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("b")
         await type_text(pilot, ADMIN_PASSWORD)
         await pilot.press("enter")
@@ -129,7 +121,7 @@ def test_result_basic(snap_compare, make_app, admin):
 
 def test_command_palette(snap_compare, make_app, admin):
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("ctrl+p")
         await pilot.pause(0.3)
 

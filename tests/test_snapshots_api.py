@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import ADMIN, ADMIN_PASSWORD, settle, type_text
+from support import settle, sign_in, type_text
 
 SIZE = (80, 24)
 
@@ -14,17 +14,9 @@ def _fixed(deterministic_secrets):
     """Every snapshot uses the fixed key, kid and jti."""
 
 
-async def _sign_in(pilot) -> None:
-    await type_text(pilot, ADMIN)
-    await pilot.press("enter")
-    await type_text(pilot, ADMIN_PASSWORD)
-    await pilot.press("enter")
-    await settle(pilot)
-
-
 def test_api_page(snap_compare, make_app, admin):
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("a")
         await settle(pilot)
 
@@ -33,7 +25,7 @@ def test_api_page(snap_compare, make_app, admin):
 
 def test_api_page_scrolled_to_nginx(snap_compare, make_app, admin):
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("a")
         await settle(pilot)
         await pilot.press("end")
@@ -44,7 +36,7 @@ def test_api_page_scrolled_to_nginx(snap_compare, make_app, admin):
 
 def test_snippet_picker(snap_compare, make_app, admin):
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("j")
         await type_text(pilot, "terraform")
         await pilot.press("enter")

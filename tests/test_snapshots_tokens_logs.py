@@ -11,7 +11,7 @@ from textual.widgets import Input, Select
 
 from kopitui.service.errors import AuthenticationError
 
-from support import ADMIN, ADMIN_PASSWORD, FROZEN_NOW, settle, type_text
+from support import FROZEN_NOW, settle, sign_in
 
 SIZE = (80, 24)
 DAY = 86400
@@ -41,17 +41,9 @@ def tokens(service, admin):
     service.set_token_enabled(admin, record.id, False)
 
 
-async def _sign_in(pilot) -> None:
-    await type_text(pilot, ADMIN)
-    await pilot.press("enter")
-    await type_text(pilot, ADMIN_PASSWORD)
-    await pilot.press("enter")
-    await settle(pilot)
-
-
 def test_token_list(snap_compare, make_app, tokens):
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("l")
         await settle(pilot)
 
@@ -60,7 +52,7 @@ def test_token_list(snap_compare, make_app, tokens):
 
 def test_token_list_delete_confirmation(snap_compare, make_app, tokens):
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("l")
         await settle(pilot)
         await pilot.press("down", "x")
@@ -74,7 +66,7 @@ def test_logs(snap_compare, make_app, service, tokens):
         service.authenticate("\x1b[31mevil[red]x", "guessed password")
 
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("g")
         await settle(pilot)
 
@@ -83,7 +75,7 @@ def test_logs(snap_compare, make_app, service, tokens):
 
 def test_logs_custom_range_error(snap_compare, make_app, service, tokens):
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("g")
         await settle(pilot)
         screen = pilot.app.screen

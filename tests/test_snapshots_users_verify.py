@@ -6,7 +6,7 @@ import pytest
 from textual import events
 from textual.widgets import Input
 
-from support import ADMIN, ADMIN_PASSWORD, settle, type_text
+from support import ADMIN, ADMIN_PASSWORD, settle, sign_in, type_text
 
 SIZE = (80, 24)
 BOB_PASSWORD = "bob's long password"
@@ -16,14 +16,6 @@ NEW_PASSWORD = "a brand new passphrase"
 @pytest.fixture(autouse=True)
 def _fixed(deterministic_secrets):
     """Every snapshot uses the fixed key, kid and jti."""
-
-
-async def _sign_in(pilot) -> None:
-    await type_text(pilot, ADMIN)
-    await pilot.press("enter")
-    await type_text(pilot, ADMIN_PASSWORD)
-    await pilot.press("enter")
-    await settle(pilot)
 
 
 async def _type_into(pilot, field_id: str, text: str) -> None:
@@ -48,7 +40,7 @@ def test_users_screen(snap_compare, make_app, service, admin):
     service.issue_jwt(bob, "deploy", "0")
 
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("u")
         await settle(pilot)
 
@@ -57,7 +49,7 @@ def test_users_screen(snap_compare, make_app, service, admin):
 
 def test_add_user_modal_error(snap_compare, make_app, admin):
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("u")
         await settle(pilot)
         await pilot.press("a")
@@ -73,7 +65,7 @@ def test_add_user_modal_error(snap_compare, make_app, admin):
 
 def test_change_password_error(snap_compare, make_app, admin):
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await pilot.press("p")
         await settle(pilot)
         await type_text(pilot, ADMIN_PASSWORD)
@@ -89,7 +81,7 @@ def test_verify_valid(snap_compare, make_app, service, admin):
     token = service.issue_jwt(admin, "terraform", "60").header_value
 
     async def run_before(pilot):
-        await _sign_in(pilot)
+        await sign_in(pilot)
         await _verify(pilot, token)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

@@ -8,27 +8,15 @@ from kopitui.snippets import nginx, render
 from kopitui.tui.app import make_app as build_app
 from kopitui.tui.screens.api import ApiScreen, SnippetModal
 from kopitui.tui.screens.home import HomeScreen
-from kopitui.tui.screens.login import LoginScreen
 from kopitui.tui.screens.result import ResultScreen
 
-from support import ADMIN, ADMIN_PASSWORD, settle, type_text
+from support import settle, sign_in, type_text
 
 SIZE = (80, 24)
 BOB = "bob"
 BOB_PASSWORD = "bob's long password"
 DEFAULT_URL = "http://127.0.0.1:8750"
 OSC52 = "Sent to the terminal clipboard (OSC 52)"
-
-
-async def sign_in(pilot, username: str = ADMIN, password: str = ADMIN_PASSWORD) -> None:
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, LoginScreen)
-    await type_text(pilot, username)
-    await pilot.press("enter")
-    await type_text(pilot, password)
-    await pilot.press("enter")
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, HomeScreen)
 
 
 async def open_api(pilot) -> ApiScreen:

@@ -13,12 +13,11 @@ from textual.widgets import DataTable, Input, OptionList, Select, Static
 from kopitui.service import validation
 from kopitui.service.errors import AuthenticationError
 from kopitui.tui.screens.home import HomeScreen
-from kopitui.tui.screens.login import LoginScreen
 from kopitui.tui.screens.logs import LogsScreen
 from kopitui.tui.screens.tokens import TokenListScreen
 from kopitui.tui.widgets.confirm import ConfirmModal
 
-from support import ADMIN, ADMIN_PASSWORD, FROZEN_NOW, settle, type_text
+from support import FROZEN_NOW, settle, sign_in, type_text
 
 SIZE = (80, 24)
 BOB_PASSWORD = "bob's long password"
@@ -26,20 +25,6 @@ DAY = 86400
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-async def sign_in(pilot, username: str = ADMIN, password: str = ADMIN_PASSWORD) -> None:
-    app = pilot.app
-    assert isinstance(app.screen, LoginScreen)
-    app.screen.query_one("#username", Input).value = ""
-    app.screen.query_one("#username", Input).focus()
-    await pilot.pause()
-    await type_text(pilot, username)
-    await pilot.press("enter")
-    await type_text(pilot, password)
-    await pilot.press("enter")
-    await settle(pilot)
-    assert isinstance(app.screen, HomeScreen)
 
 
 async def open_page(pilot, key: str) -> None:

@@ -8,13 +8,12 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from kopitui.service.errors import AuthenticationError
 from kopitui.tui.screens.home import HomeScreen
-from kopitui.tui.screens.login import LoginScreen
 from kopitui.tui.screens.password import ChangePasswordScreen
 from kopitui.tui.screens.users import AddUserModal, ResetPasswordModal, UsersScreen
 from kopitui.tui.screens.verify import TokenBox, VerifyScreen
 from kopitui.tui.widgets.confirm import ConfirmModal
 
-from support import ADMIN, ADMIN_PASSWORD, FROZEN_NOW, settle, type_text
+from support import ADMIN, ADMIN_PASSWORD, FROZEN_NOW, settle, sign_in, type_text
 
 SIZE = (80, 24)
 BOB = "bob"
@@ -25,18 +24,6 @@ NONE_TOKEN = (
     "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0."
     "eyJzdWIiOiJjaS1ib3QiLCJqdGkiOiJjaS10b2tlbiIsImlhdCI6MTcwMDAwMDAwMH0."
 )
-
-
-async def sign_in(pilot, username: str = ADMIN, password: str = ADMIN_PASSWORD) -> None:
-    app = pilot.app
-    await pilot.pause()
-    assert isinstance(app.screen, LoginScreen)
-    await type_text(pilot, username)
-    await pilot.press("enter")
-    await type_text(pilot, password)
-    await pilot.press("enter")
-    await settle(pilot)
-    assert isinstance(app.screen, HomeScreen)
 
 
 async def open_page(pilot, key: str, screen_type):
@@ -86,7 +73,7 @@ def user_count(service) -> int:
 # -- Users: add -----------------------------------------------------------------------------
 
 
-async def test_admin_adds_a_user_and_they_can_sign_in(make_app, service, admin):
+async def test_admin_adds_a_user_and_they_cansign_in(make_app, service, admin):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot)
