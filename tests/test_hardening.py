@@ -114,3 +114,60 @@ def test_any_command_line_gets_an_exit_code_never_a_traceback(
     assert code in (0, 1, 2), (argv, code, err)
     assert "Traceback" not in err
     assert ADMIN_PASSWORD not in out + err
+
+
+_TOML_SCALARS = st.one_of(
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+)
+_TOML_TABLES = st.dictionaries(
+    st.text(min_size=1, max_size=12),
+    st.recursive(
+        _TOML_SCALARS,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+        max_leaves=6,
+    ),
+    max_size=4,
+)
+
+
+@given(
+    document=st.dictionaries(
+        st.sampled_from(["jwt", "security", "clipboard", "server", "ui", "other"]),
+        _TOML_TABLES,
+        max_size=4,
+    )
+)
+def test_any_toml_document_is_a_config_or_a_config_error(document):
+    import tomli_w
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "config.toml"
+        try:
+            path.write_text(tomli_w.dumps(document), encoding="utf-8")
+        except (TypeError, ValueError, UnicodeEncodeError):
+            return  # not representable as TOML at all
+        try:
+            load(path)
+        except ConfigError as exc:
+            assert str(path) in str(exc)
+
+
+async def test_password_fields_are_emptied_when_their_screen_closes(make_app, admin):
+    from kopitui.tui.widgets.fields import SecretInput
+
+    from support import sign_in, type_text
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        [secret] = app.screen.query(SecretInput)
+        await type_text(pilot, "typed but not sent")
+        assert secret.value == "typed but not sent"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert secret.value == ""
