@@ -204,38 +204,51 @@ def _read_tmux_buffer(env: Mapping[str, str]) -> str | None:
     return out.decode("utf-8", "replace")
 
 
+@dataclass(frozen=True)
+class ClearOutcome:
+    """``state``: "cleared"; "left" (the clipboard no longer holds our text, so there was
+    nothing of ours to clear — say nothing); or "failed"."""
+
+    state: str
+    message: str
+
+
 def clear_copied(
     text: str,
     route: str,
     *,
     osc52: Callable[[str], None] | None = None,
     env: Mapping[str, str] | None = None,
-) -> str:
+) -> ClearOutcome:
     """Take ``text`` back out of the clipboard ``route`` put it in — only if it is still
-    there, as password managers do. Returns what happened, in words; never raises."""
+    there, as password managers do. Says what happened, in words; never raises."""
     env = os.environ if env is None else env
     try:
         if route == "system":
             if read_system(env) != text:
-                return "Clipboard left alone: it holds something else now."
+                return ClearOutcome("left", "Clipboard left alone: it holds something else now.")
             copy_system("", env)
-            return "Clipboard cleared."
+            return ClearOutcome("cleared", "The copied token was cleared from the clipboard.")
         if route == "tmux":
             held = _read_tmux_buffer(env)
             if held is None:
-                return "The tmux buffer was already gone."
+                return ClearOutcome("left", "The tmux buffer was already gone.")
             if held != text:
-                return "tmux buffer left alone: it holds something else now."
+                return ClearOutcome("left", "tmux buffer left alone: it holds something else now.")
             _run(["tmux", "delete-buffer", "-b", TMUX_BUFFER], "", env)
-            return "tmux buffer cleared."
+            return ClearOutcome("cleared", "The copied token was cleared from tmux's buffer.")
         if route == "osc52":
             if osc52 is None:
-                return "Terminal clipboard not cleared: no terminal."
+                return ClearOutcome("failed", "Terminal clipboard not cleared: no terminal.")
             # An empty OSC 52 payload clears the selection in terminals that honour it.
             osc52("")
-            return "Terminal clipboard overwritten (OSC 52)."
+            return ClearOutcome(
+                "cleared", "The copied token was overwritten in the terminal clipboard (OSC 52)."
+            )
     except _RouteFailed as exc:
-        return f"Clipboard not cleared ({exc})."
+        return ClearOutcome("failed", f"The copied token was not cleared ({exc}).")
     except Exception as exc:  # noqa: BLE001 - clearing must never crash the app
-        return f"Clipboard not cleared ({exc.__class__.__name__})."
-    return "Nothing to clear."
+        return ClearOutcome(
+            "failed", f"The copied token was not cleared ({exc.__class__.__name__})."
+        )
+    return ClearOutcome("left", "Nothing to clear.")

@@ -10,6 +10,7 @@ import jwt
 import pytest
 
 from kopitui import cli
+from kopitui.service import ValidationError
 
 from support import ADMIN, ADMIN_PASSWORD
 
@@ -50,6 +51,12 @@ def test_rotate_keeps_old_tokens_valid_until_the_key_is_retired(run, service, ad
     verdict = service.verify(old)
     assert verdict.code == "bad_signature" and "retired" in verdict.reason
     assert service.verify(new).valid
+    # The Token List no longer calls the old token Active, and it cannot be enabled.
+    statuses = {r.name: r.status for r in service.list_tokens(admin).rows}
+    assert statuses == {"before": "Disabled", "after": "Active"}
+    [old_id] = service.find_tokens(admin, "before")
+    with pytest.raises(ValidationError, match="retired"):
+        service.set_token_enabled(admin, old_id, True)
 
 
 @pytest.mark.parametrize("kid", ["nope", "", "x" * 200, "../../etc", "' OR 1=1 --"])

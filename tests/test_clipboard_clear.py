@@ -169,7 +169,7 @@ class FakeTmux:
 @pytest.mark.parametrize(
     ("held", "message", "deleted"),
     [
-        ("Bearer abc", "tmux buffer cleared.", True),
+        ("Bearer abc", "The copied token was cleared from tmux's buffer.", True),
         ("something else", "tmux buffer left alone: it holds something else now.", False),
         (None, "The tmux buffer was already gone.", False),
     ],
@@ -177,7 +177,7 @@ class FakeTmux:
 def test_tmux_buffer_is_deleted_only_when_it_is_ours(monkeypatch, held, message, deleted):
     fake = FakeTmux(held)
     monkeypatch.setattr(clipboard, "_run", fake.run)
-    assert clipboard.clear_copied("Bearer abc", "tmux", env={"TMUX": "x"}) == message
+    assert clipboard.clear_copied("Bearer abc", "tmux", env={"TMUX": "x"}).message == message
     assert (["tmux", "delete-buffer", "-b", "kopitui"] in fake.calls) is deleted
 
 
@@ -186,4 +186,38 @@ def test_a_failing_reader_means_not_cleared_never_a_crash(monkeypatch):
         raise subprocess.TimeoutExpired("xclip", 2)
 
     monkeypatch.setattr(clipboard, "read_system", broken)
-    assert clipboard.clear_copied("t", "system", env={}).startswith("Clipboard not cleared")
+    outcome = clipboard.clear_copied("t", "system", env={})
+    assert outcome.state == "failed" and outcome.message.startswith("The copied token was not")
+
+
+async def test_a_new_result_page_shows_no_countdown_of_an_earlier_copy(make_app, admin):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await make_jwt(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.pending_clear is not None
+        await pilot.press("escape", "j")
+        await type_text(pilot, "second")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ResultScreen)
+        app.screen.show_clear_countdown()
+        assert clear_status(app) == ""  # nothing from this page was copied
+
+
+async def test_a_clipboard_that_moved_on_is_left_alone_silently(
+    make_app, admin, fake_system_clipboard
+):
+    fake_system_clipboard.available = True
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await make_jwt(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        app.clear_notifications()
+        fake_system_clipboard.contents.append("the user's own text")
+        await run_out_the_clock(pilot)
+        assert not app._notifications

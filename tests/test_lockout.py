@@ -24,7 +24,7 @@ def test_five_failures_lock_the_name_even_for_the_right_password(service, admin)
     with pytest.raises(AccountLocked) as info:
         service.authenticate(ADMIN, ADMIN_PASSWORD)
     assert info.value.until == FROZEN_NOW + 15 * 60
-    assert "try again at 22:28 (in 15 min)" in str(info.value)
+    assert "try again at 22:28 UTC (in 15 min)" in str(info.value)
     events = [r["event"] for r in service.store.read("SELECT event FROM audit_log")]
     assert events.count("signin_failed") == 5 and "signin_locked" in events
 

@@ -411,7 +411,7 @@ VERIFY_CASES = {
         "valid",
         ["✔ Valid", "Type:       JWT", "User:       admin", "Token name: ci"],
     ),
-    "bearer": (_jwt, "valid", ["Expires:    never expires"]),
+    "bearer": (_jwt, "valid", ["Expires:    never"]),
     "bearer_with_expiry": (_hourly, "valid", ["Expires:    2023-11-14 23:13 UTC"]),
     "auth_token_header_line": (
         lambda **kw: "Auth-Token: " + _jwt(**kw),
@@ -422,7 +422,7 @@ VERIFY_CASES = {
     "basic": (
         lambda service, **_: service.issue_basic(ADMIN, ADMIN_PASSWORD).header_value,
         "valid",
-        ["Type:       Basic", "Expires:    never expires"],
+        ["Type:       Basic", "Expires:    never"],
     ),
     "expired": (_expired, "expired", ["✘ Expired", "Expired at 2023-11-14 23:13:20 UTC."]),
     "disabled": (_disabled, "disabled", ["✘ Disabled", "Token name: ci", "Expires:    —"]),

@@ -176,8 +176,21 @@ class KeysMixin:
                 raise ValidationError(
                     "kid", f"Key {kid} is the current key: rotate first, then retire it."
                 )
-            conn.execute("UPDATE signing_keys SET retired_at = ? WHERE kid = ?", (self.now(), kid))
-            self._audit(conn, "key_retired", actor.username, f"Signing key {kid} retired", source)
+            now = self.now()
+            conn.execute("UPDATE signing_keys SET retired_at = ? WHERE kid = ?", (now, kid))
+            # Its tokens can never verify again: the Token List says so, not "Active".
+            disabled = conn.execute(
+                "UPDATE tokens SET status = 'disabled', status_changed_at = ? "
+                "WHERE kid = ? AND status = 'active'",
+                (now, kid),
+            ).rowcount
+            self._audit(
+                conn,
+                "key_retired",
+                actor.username,
+                f"Signing key {kid} retired; {disabled} token(s) it signed disabled",
+                source,
+            )
 
     def jwks(self, *, include_secret: bool = False) -> dict:
         """The JWK Set of the keys that still verify. HMAC keys are secrets: they are

@@ -277,8 +277,9 @@ class TokensMixin:
 
     def _token_for_change(self, conn, actor: User, token_id: int):
         row = conn.execute(
-            "SELECT t.id, t.name, t.kind, t.status, t.user_id, u.username, u.removed_at "
-            "FROM tokens t "
+            "SELECT t.id, t.name, t.kind, t.status, t.user_id, u.username, u.removed_at, "
+            "k.retired_at AS key_retired_at FROM tokens t "
+            "LEFT JOIN signing_keys k ON k.kid = t.kid "
             "JOIN users u ON u.id = t.user_id WHERE t.id = ? AND t.status != 'deleted'",
             (token_id,),
         ).fetchone()
@@ -299,6 +300,10 @@ class TokensMixin:
             if enabled and row["removed_at"] is not None:
                 raise ValidationError(
                     "token", f"{row['username']!r} was removed; their tokens stay disabled."
+                )
+            if enabled and row["key_retired_at"] is not None:
+                raise ValidationError(
+                    "token", "The key that signed this token was retired; it cannot verify again."
                 )
             if row["status"] != new:
                 conn.execute(

@@ -175,7 +175,7 @@ class UsersMixin:
             at = datetime.fromtimestamp(until).astimezone()
             minutes = -(-(until - now) // 60)
             raise AccountLocked(
-                f"Too many failed sign-ins for this name: try again at {at:%H:%M} "
+                f"Too many failed sign-ins for this name: try again at {at:%H:%M %Z} "
                 f"(in {minutes} min).",
                 until,
             )

@@ -166,13 +166,15 @@ class KopituiApp(App):
 
     @work(thread=True, group="clear", description="clear the clipboard")
     def clear_in_background(self, pending: PendingClear) -> None:
-        message = clipboard.clear_copied(
+        outcome = clipboard.clear_copied(
             pending.text,
             pending.route,
             osc52=lambda value: self.call_from_thread(self.copy_to_clipboard, value),
             env=self._clipboard_env(),
         )
-        self.call_from_thread(self.notify, message, markup=False)
+        if outcome.state != "left":  # something else is in the clipboard now: not our news
+            severity = "information" if outcome.state == "cleared" else "warning"
+            self.call_from_thread(self.notify, outcome.message, severity=severity, markup=False)
 
     def clear_clipboard_now(self) -> None:
         """On quit and sign-out the token leaves the clipboard at once."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 def when(timestamp: int | None) -> str:
     if timestamp is None:
-        return "never expires"
+        return "never"
     utc = datetime.fromtimestamp(timestamp, UTC)
     try:
         local = utc.astimezone()

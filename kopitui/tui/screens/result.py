@@ -30,6 +30,7 @@ class ResultScreen(Screen):
         super().__init__()
         self.token = token
         self.last_outcome: CopyOutcome | None = None
+        self.copied_texts: set[str] = set()
         self.revealed = not self.app.config.mask_tokens
 
     def compose(self) -> ComposeResult:
@@ -80,11 +81,15 @@ class ResultScreen(Screen):
         self.query_one("#token", Static).update(self.shown_value())
 
     def show_clear_countdown(self) -> None:
-        left = self.app.clear_seconds_left()
+        # Only a clear of something copied from this page: a pending clear of an earlier
+        # token would read as if this one had been copied.
+        pending = self.app.pending_clear
+        mine = pending is not None and pending.text in self.copied_texts
+        left = self.app.clear_seconds_left() if mine else None
         status = self.query_one("#clear-status", Static)
         if left is not None:
             status.update(f"The clipboard clears in {left} s (when it still holds this token).")
-        elif self.last_outcome is not None and self.last_outcome.ok:
+        else:
             status.update("")
 
     @on(Button.Pressed, "#copy")
@@ -100,6 +105,7 @@ class ResultScreen(Screen):
     def copied(self, outcome: CopyOutcome, text: str) -> None:
         self.last_outcome = outcome
         if outcome.ok:
+            self.copied_texts.add(text)
             # The text actually copied (the token, or a snippet holding it): the clear
             # only takes back what is still there.
             self.app.schedule_clear(text, outcome.route)
