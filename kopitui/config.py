@@ -286,7 +286,10 @@ def load_or_create(path: Path) -> Config:
     """First run writes the defaults; afterwards the file is read (and never rewritten)."""
     if not path.exists():
         config = Config()
-        save(config, path)
+        try:
+            save(config, path)
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot write the config file ({exc.strerror}).") from None
         return config
     return load(path)
 
@@ -304,6 +307,19 @@ def save(config: Config, path: Path) -> None:
     """
     text = dumps(config)  # may raise before anything touches the disk
     write_atomic(path, text.encode("utf-8"))
+
+
+def _remove_abandoned_temps(path: Path, older_than: float = 60.0) -> None:
+    """Temp files of saves that were killed before their rename (each has a random name,
+    so no later save replaces it). Young ones may belong to a save still under way."""
+    import time
+
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if stale.stat().st_mtime < time.time() - older_than:
+                stale.unlink()
+        except OSError:
+            pass
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
@@ -324,6 +340,7 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
         except FileNotFoundError:
             pass
         raise
+    _remove_abandoned_temps(path)
     try:  # make the rename itself durable
         dir_fd = os.open(path.parent, os.O_RDONLY)
     except OSError:

@@ -135,6 +135,21 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _retry_while_locked(step, seconds: float = 10.0):
+    """SQLite does not wait out its busy timeout when switching to WAL, so two processes
+    opening a brand-new database at once would see "database is locked": wait instead."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 class Store:
     """One SQLite connection shared by the threads of one process, behind a lock."""
 
@@ -152,6 +167,8 @@ class Store:
     def _open(path: Path) -> sqlite3.Connection:
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not os.access(path.parent, os.W_OK):
+                raise StoreError(f"{path.parent}: the data folder is read-only.")
             if not path.exists():
                 # Create the file ourselves so it is 0600 from its first byte.
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -163,7 +180,7 @@ class Store:
         try:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 10000")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _retry_while_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
@@ -190,16 +207,21 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error. A write the disk refuses
+        (full, read-only, I/O error) is a :class:`StoreError`; what was committed stays."""
+        conn = self._conn
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"{self.path}: cannot write the database ({exc}).") from None
 
     def read(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         with self._lock:
