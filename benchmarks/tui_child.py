@@ -22,10 +22,10 @@ import sys
 
 
 def kopitui_app():
-    from kopitui import cli
+    from kopitui import launch
 
-    args = cli.parse_args([])
-    paths, config, service = cli.open_service(args.config)
+    # As `kopitui` with no arguments does (kopitui/__main__.py → launch.run_tui).
+    paths, config, service = launch.open_service(None)
     from kopitui.tui.app import make_app
     from kopitui.tui.screens.login import LoginScreen
 

@@ -1,16 +1,23 @@
-"""``kopitui`` and ``python -m kopitui``: parse arguments, then the TUI or a command.
+"""``kopitui`` and ``python -m kopitui``: the portal, or one command of the command line.
 
-Nothing here imports Textual unless the TUI is what was asked for.
+The portal alone (no arguments, or ``--config PATH``) starts without loading the command
+line's parser and commands; nothing here imports Textual before the portal needs it.
 """
 
 from __future__ import annotations
 
 import sys
 
-from . import cli
-
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    from .launch import portal_config, run_portal
+
+    portal, config = portal_config(argv)
+    if portal:
+        return run_portal(config)
+    from . import cli
+
     return cli.main(argv)
 
 

@@ -18,7 +18,8 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from . import __version__
+from . import __version__, launch
+from .launch import open_service
 from .service.errors import AuthenticationError, KopituiError, PermissionDenied, ValidationError
 from .service.logs import PRESETS as LOG_PRESETS
 
@@ -774,26 +775,8 @@ def build_parser() -> argparse.ArgumentParser:
 # -- running --------------------------------------------------------------------------
 
 
-def open_service(config_override: str | None):
-    """The config and service every face works with; first run writes the defaults."""
-    from .config import load_or_create, resolve_paths
-    from .service import TokenService
-
-    paths = resolve_paths(config_override)
-    config = load_or_create(paths.config_file)
-    return paths, config, TokenService(config, paths.database)
-
-
 def run_tui(args: argparse.Namespace) -> int:
-    paths, config, service = open_service(args.config)
-    from .tui.app import make_app  # Textual is imported only here
-
-    app = make_app(config, service, config_path=paths.config_file)
-    try:
-        app.run()
-    finally:
-        service.close()
-    return app.return_code or 0
+    return launch.run_tui(args.config)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -810,22 +793,8 @@ def error_line(exc: KopituiError) -> str:
     return f"kopitui: {option}: {message}" if option else f"kopitui: {message}"
 
 
-def _portal_only(argv: list[str]) -> argparse.Namespace | None:
-    """``kopitui`` or ``kopitui --config PATH``: the portal, without building the parser of
-    every command (a few milliseconds of start-up)."""
-    if not argv:
-        return argparse.Namespace(command=None, config=None, user=None)
-    if len(argv) == 2 and argv[0] == "--config" and not argv[1].startswith("-"):
-        return argparse.Namespace(command=None, config=argv[1], user=None)
-    return None
-
-
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    return _portal_only(argv) or build_parser().parse_args(argv)
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else list(argv))
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     try:
         if args.command is None:
             return run_tui(args)

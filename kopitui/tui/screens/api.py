@@ -33,6 +33,7 @@ def page_message(outcome: CopyOutcome) -> str:
 
 
 class ApiScreen(Screen):
+    CSS_PATH = "../css/api.tcss"
     TITLE = "API"
     BINDINGS = [
         BACK,
@@ -130,6 +131,8 @@ class ApiScreen(Screen):
 
 class SnippetModal(ModalScreen[str | None]):
     """Pick a snippet kind for the fresh token; escape cancels."""
+
+    CSS_PATH = "../css/api.tcss"
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
 

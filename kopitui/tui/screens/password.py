@@ -19,6 +19,7 @@ ORDER = ("current", "password", "confirm")
 
 
 class ChangePasswordScreen(FormScreen):
+    CSS_PATH = "../css/accounts.tcss"
     TITLE = "Change Password"
     BINDINGS = [BACK]
 

@@ -86,6 +86,8 @@ class PagedListScreen(FormScreen):
     (:meth:`fetch`, in the worker) and how to show it (:meth:`columns`, :meth:`cells`…).
     """
 
+    CSS_PATH = "../css/lists.tcss"
+
     PAGE_SIZE = 100
     SEARCH_DELAY = 0.2
     NOUN = ("row", "rows")

@@ -40,6 +40,8 @@ class ModalForm(ModalScreen, FormScreen):
     first base only, and the modal's see-through background lives there.
     """
 
+    CSS_PATH = "../css/accounts.tcss"
+
     BINDINGS = [CANCEL]
     ORDER: tuple[str, ...] = ()
 
@@ -193,6 +195,7 @@ class ResetPasswordModal(ModalForm):
 
 
 class UsersScreen(FormScreen):
+    CSS_PATH = "../css/accounts.tcss"
     TITLE = "Users"
     BINDINGS = [
         BACK,

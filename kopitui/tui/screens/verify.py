@@ -82,6 +82,7 @@ def verdict_text(verdict: Verdict) -> Text:
 
 
 class VerifyScreen(FormScreen):
+    CSS_PATH = "../css/accounts.tcss"
     TITLE = "Verify"
     BINDINGS = [
         BACK,

@@ -1,0 +1,57 @@
+"""Opening the service, and running the portal. Shared by both faces.
+
+``kopitui`` alone (or with ``--config PATH``) comes straight here from ``__main__``
+without loading the command line's parser and commands: the portal starts sooner.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def open_service(config_override: str | None):
+    """The config and service every face works with; first run writes the defaults."""
+    from .config import load_or_create, resolve_paths
+    from .service import TokenService
+
+    paths = resolve_paths(config_override)
+    config = load_or_create(paths.config_file)
+    return paths, config, TokenService(config, paths.database)
+
+
+def run_tui(config_override: str | None) -> int:
+    """Open the portal. Errors in the config or the store propagate as KopituiError."""
+    paths, config, service = open_service(config_override)
+    from .tui.app import make_app  # Textual is imported only here
+
+    app = make_app(config, service, config_path=paths.config_file)
+    try:
+        app.run()
+    finally:
+        service.close()
+    return app.return_code or 0
+
+
+def portal_config(argv: list[str]) -> tuple[bool, str | None]:
+    """Whether ``argv`` asks for the portal alone, and the config it names."""
+    if not argv:
+        return True, None
+    if len(argv) == 2 and argv[0] == "--config" and not argv[1].startswith("-"):
+        return True, argv[1]
+    return False, None
+
+
+def run_portal(config_override: str | None) -> int:
+    """``run_tui`` with the command line's error handling: one line, exit 2."""
+    from .service.errors import KopituiError
+
+    try:
+        return run_tui(config_override)
+    except KopituiError as exc:
+        # One line, and nothing in it (a path, a TOML excerpt) can drive the terminal.
+        message = " ".join(str(exc).split())
+        shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+        print(f"kopitui: {shown}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
