@@ -266,8 +266,8 @@ async def test_sort_changes_order(make_app, service, admin, bob):
         assert column(screen, 5) == ["bob", "admin", "admin"]
 
 
-async def test_paging_through_250_tokens(make_app, service, admin):
-    seed_tokens(service, admin.id, 250)
+async def test_paging_through_125_tokens(make_app, service, admin):
+    seed_tokens(service, admin.id, 125)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -275,38 +275,39 @@ async def test_paging_through_250_tokens(make_app, service, admin):
         await open_page(pilot, "l")
         screen = app.screen
         table = screen.query_one(DataTable)
-        assert table.row_count == 100
-        assert status(screen).startswith("rows 1–100 of 250")
-        assert column(screen, 0)[0] == "tok-000249"  # newest first
+        assert TokenListScreen.PAGE_SIZE == 50
+        assert table.row_count == 50
+        assert status(screen).startswith("rows 1–50 of 125")
+        assert column(screen, 0)[0] == "tok-000124"  # newest first
         assert "n" in screen.active_bindings and "p" in screen.active_bindings
         await pilot.press("n")
         await settle(pilot)
-        assert status(screen).startswith("rows 101–200 of 250")
-        assert column(screen, 0)[0] == "tok-000149"
+        assert status(screen).startswith("rows 51–100 of 125")
+        assert column(screen, 0)[0] == "tok-000074"
         await pilot.press("n")
         await settle(pilot)
-        assert status(screen).startswith("rows 201–250 of 250")
-        assert table.row_count == 50
+        assert status(screen).startswith("rows 101–125 of 125")
+        assert table.row_count == 25
         assert column(screen, 0)[-1] == "tok-000000"
         await pilot.press("n")  # no further page
         await settle(pilot)
-        assert status(screen).startswith("rows 201–250 of 250")
+        assert status(screen).startswith("rows 101–125 of 125")
         await pilot.press("p")
         await settle(pilot)
-        assert status(screen).startswith("rows 101–200 of 250")
+        assert status(screen).startswith("rows 51–100 of 125")
         # Moving down past the last row loads the next page, cursor on its first row.
-        table.move_cursor(row=99)
+        table.move_cursor(row=49)
         await pilot.pause()
         await pilot.press("down")
         await settle(pilot)
-        assert status(screen).startswith("rows 201–250 of 250")
+        assert status(screen).startswith("rows 101–125 of 125")
         assert table.cursor_row == 0
         # And up past the first row goes back, cursor on the last row.
         await pilot.press("up")
         await settle(pilot)
-        assert status(screen).startswith("rows 101–200 of 250")
-        assert table.cursor_row == 99
-        assert column(screen, 0)[table.cursor_row] == "tok-000050"
+        assert status(screen).startswith("rows 51–100 of 125")
+        assert table.cursor_row == 49
+        assert column(screen, 0)[table.cursor_row] == "tok-000025"
 
 
 async def test_one_page_has_no_paging_keys(make_app, service, admin):
@@ -449,7 +450,7 @@ async def test_token_list_with_100000_tokens(make_app, service, admin, bob):
         screen = app.screen
         table = screen.query_one(DataTable)
         assert table.row_count == TokenListScreen.PAGE_SIZE
-        assert status(screen).startswith("rows 1–100 of 100000")
+        assert status(screen).startswith("rows 1–50 of 100000")
         assert column(screen, 0)[0] == "tok-059999"
         screen.query_one("#search", Input).value = "bob-039998"
         started = time.perf_counter()
@@ -458,7 +459,7 @@ async def test_token_list_with_100000_tokens(make_app, service, admin, bob):
         assert column(screen, 0) == ["bob-039998"]
         screen.query_one("#search", Input).value = "bob"
         await after_typing(pilot)
-        assert status(screen).startswith("rows 1–100 of 40000")
+        assert status(screen).startswith("rows 1–50 of 40000")
         started = time.perf_counter()
         await pilot.press("s")  # sort 100 000 rows by name, in the database
         await settle(pilot)
@@ -646,7 +647,7 @@ async def test_logs_paging(make_app, service, admin):
         conn.executemany(
             "INSERT INTO audit_log (at, username, source, event, description) "
             "VALUES (?, 'admin', 'test', 'test_event', ?)",
-            [(FROZEN_NOW - 1000 + i, f"row {i}") for i in range(150)],
+            [(FROZEN_NOW - 1000 + i, f"row {i}") for i in range(75)],
         )
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -654,10 +655,10 @@ async def test_logs_paging(make_app, service, admin):
         await sign_in(pilot)
         await open_page(pilot, "g")
         screen = app.screen
-        # 150 rows, plus the first administrator and this sign-in: 152 events in all.
-        assert status(screen).startswith("rows 1–100 of 152")
+        # 75 rows, plus the first administrator and this sign-in: 77 events in all.
+        assert status(screen).startswith("rows 1–50 of 77")
         await pilot.press("n")
         await settle(pilot)
-        assert status(screen).startswith("rows 101–152 of 152")
-        assert column(screen, 4)[0] == "row 51"
+        assert status(screen).startswith("rows 51–77 of 77")
+        assert column(screen, 4)[0] == "row 26"
         assert column(screen, 4)[-1] == "row 0"
