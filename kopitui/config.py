@@ -7,7 +7,6 @@ Read with ``tomllib``, written with ``tomli-w``. A config that cannot be used is
 from __future__ import annotations
 
 import os
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -323,6 +322,8 @@ def _remove_abandoned_temps(path: Path, older_than: float = 60.0) -> None:
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    import tempfile  # only saving needs it (with shutil behind it): off the start-up path
+
     # Write through a symlink (dotfile managers link configs) instead of replacing it.
     path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

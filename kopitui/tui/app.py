@@ -7,13 +7,16 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from .. import clipboard
+if TYPE_CHECKING:
+    from ..clipboard import CopyOutcome
+
 from .. import config as config_module
 from ..config import Config
 from ..service import IssuedToken, TokenService, User
@@ -134,11 +137,13 @@ class KopituiApp(App):
 
     # -- clipboard ----------------------------------------------------------------------
 
-    def copy_token(self, text: str) -> clipboard.CopyOutcome:
+    def copy_token(self, text: str) -> CopyOutcome:
         """Copy by the configured method. Runs in a worker thread; never raises."""
 
         def osc52(value: str) -> None:
             self.call_from_thread(self.copy_to_clipboard, value)
+
+        from .. import clipboard  # subprocess and shutil: not at start-up
 
         return clipboard.copy_text(
             text, self.config.clipboard_method, osc52=osc52, env=self._clipboard_env()
@@ -166,6 +171,8 @@ class KopituiApp(App):
 
     @work(thread=True, group="clear", description="clear the clipboard")
     def clear_in_background(self, pending: PendingClear) -> None:
+        from .. import clipboard  # subprocess and shutil: not at start-up
+
         outcome = clipboard.clear_copied(
             pending.text,
             pending.route,
@@ -180,6 +187,8 @@ class KopituiApp(App):
         """On quit and sign-out the token leaves the clipboard at once."""
         pending, self.pending_clear = self.pending_clear, None
         if pending is not None:
+            from .. import clipboard  # subprocess and shutil: not at start-up
+
             clipboard.clear_copied(
                 pending.text, pending.route, osc52=self.copy_to_clipboard, env=self._clipboard_env()
             )
