@@ -53,6 +53,7 @@ def cmd_key_retire(service, args, secrets) -> int:
 
 
 def cmd_key_export(service, args, secrets) -> int:
+    user = None
     if args.include_secret:
         user, _ = cli.sign_in(service, args, secrets)
         if not user.is_admin:
@@ -62,7 +63,9 @@ def cmd_key_export(service, args, secrets) -> int:
             "can mint tokens. Keep it like a password."
         )
         service.audit("key_exported", user.username, "Secret signing keys exported", cli.SOURCE)
-    keys = service.jwks(include_secret=args.include_secret)
+    keys = service.jwks(
+        include_secret=args.include_secret, actor=user if args.include_secret else None
+    )
     if not keys["keys"] and not args.include_secret:
         cli.note(
             f"kopitui: the {service.config.algorithm} key is a shared secret, so the public "
@@ -70,6 +73,14 @@ def cmd_key_export(service, args, secrets) -> int:
         )
     cli.print_json(keys)
     return cli.EXIT_OK
+
+
+def _port(text: str) -> int:
+    import argparse
+
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a whole number from 1 to 65535, not {text!r}")
+    return int(text)
 
 
 def add_commands(commands, sub) -> None:
@@ -80,7 +91,9 @@ def add_commands(commands, sub) -> None:
         handler=cmd_serve,
     )
     serve.add_argument("--host", help="address to listen on (default: [server] host)")
-    serve.add_argument("--port", type=int, help="port to listen on (default: [server] port)")
+    serve.add_argument(
+        "--port", type=_port, help="port to listen on, 1-65535 (default: [server] port)"
+    )
 
     key = sub(commands, "key", "list, rotate, retire and export the signing keys")
     keys = key.add_subparsers(dest="action", metavar="ACTION", title="actions", required=True)

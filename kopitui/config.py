@@ -47,6 +47,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_failures": 10,
         "failure_window_seconds": 60,
         "block_seconds": 300,
+        "trusted_proxies": [],
     },
     "ui": {
         "theme": "textual-dark",
@@ -186,6 +187,10 @@ class Config:
         return self.values["server"]["block_seconds"]
 
     @property
+    def server_trusted_proxies(self) -> list[str]:
+        return self.values["server"]["trusted_proxies"]
+
+    @property
     def clear_after_seconds(self) -> int:
         return self.values["clipboard"]["clear_after_seconds"]
 
@@ -230,11 +235,14 @@ class Config:
 
 
 def _copy(values: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {section: dict(table) for section, table in values.items()}
+    return {
+        section: {k: list(v) if isinstance(v, list) else v for k, v in table.items()}
+        for section, table in values.items()
+    }
 
 
 def _type_name(value: Any) -> str:
-    return {bool: "true/false", int: "a whole number", str: "a string"}.get(
+    return {bool: "true/false", int: "a whole number", str: "a string", list: "a list"}.get(
         type(value), type(value).__name__
     )
 
@@ -256,6 +264,16 @@ def _check(section: str, key: str, value: Any, source: str) -> Any:
         raise ConfigError(f"{where} must be at most {high}, not {value}.")
     if isinstance(value, str) and (not value.strip() or not value.isprintable()):
         raise ConfigError(f"{where} must be a non-empty line of printable text.")
+    if isinstance(value, list):
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_address(item if isinstance(item, str) else "")
+            except ValueError:
+                raise ConfigError(
+                    f'{where} must list IP addresses (like "127.0.0.1"), not {item!r}.'
+                ) from None
     return value
 
 
@@ -291,6 +309,15 @@ def load_or_create(path: Path) -> Config:
             raise ConfigError(f"{path}: cannot write the config file ({exc.strerror}).") from None
         return config
     return load(path)
+
+
+def update_setting(path: Path, section: str, key: str, value: Any) -> Config:
+    """Change one setting in the file as it is on disk now — not as it was when this
+    process read it — so other settings changed meanwhile are kept. (tomli-w cannot
+    keep comments.)"""
+    config = load(path).replace(section, key, value)
+    save(config, path)
+    return config
 
 
 def dumps(config: Config) -> str:

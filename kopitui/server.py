@@ -72,12 +72,19 @@ class FailureLimiter:
                 recent.clear()
                 return True
             if len(self._failures) > 10_000:  # bound memory under a spray of addresses
-                self._failures = {k: v for k, v in self._failures.items() if v}
+                self._sweep(now)
             return False
 
-    def succeeded(self, client: str) -> None:
-        with self._lock:
-            self._failures.pop(client, None)
+    def _sweep(self, now: float) -> None:
+        for client in list(self._failures):
+            recent = self._failures[client]
+            while recent and recent[0] <= now - self.window:
+                recent.popleft()
+            if not recent:
+                del self._failures[client]
+        for client, until in list(self._blocked.items()):
+            if until <= now:
+                del self._blocked[client]
 
 
 def client_address(request: Request, trusted_proxies: tuple[str, ...]) -> str:
@@ -102,9 +109,12 @@ def create_app(
     service: TokenService,
     *,
     limiter: FailureLimiter | None = None,
-    trusted_proxies: tuple[str, ...] = LOOPBACK,
+    trusted_proxies: tuple[str, ...] | None = None,
 ) -> Starlette:
     config = service.config
+    if trusted_proxies is None:
+        # Opt-in: otherwise any local process could pick the address it is counted under.
+        trusted_proxies = tuple(config.server_trusted_proxies)
     limiter = limiter or FailureLimiter(
         config.server_max_failures, config.server_failure_window, config.server_block_seconds
     )
@@ -133,7 +143,8 @@ def create_app(
             return JSONResponse(body, status_code=401, headers=_challenge())
         verdict = await run_in_threadpool(service.verify, value, source=f"http {client}")
         if verdict.valid:
-            limiter.succeeded(client)
+            # A success does not wipe the client's failures: one valid token must not
+            # buy unlimited guesses. They age out of the window instead.
             headers = {
                 "X-Kopitui-User": _header_safe(verdict.username),
                 "X-Kopitui-Token": _header_safe(verdict.token_name),

@@ -537,7 +537,12 @@ def test_disabled_and_deleted_tokens_stop_verifying(service, admin, alice):
     assert unconfirmed.returncode == 2
     assert "--yes" in one_line(unconfirmed.stderr)
 
-    gone = kopitui("token", "delete", "ci", "--yes", **as_user())
+    # Alice may not delete what an administrator disabled (she could then make it again).
+    refused = kopitui("token", "delete", "ci", "--yes", **as_user())
+    assert refused.returncode == 2
+    assert "only an administrator" in one_line(refused.stderr)
+
+    gone = kopitui("token", "delete", "ci", "--owner", USER, "--yes", **as_admin())
     assert gone.returncode == 0, gone.stderr
     deleted = kopitui("token", "verify", issued.header_value)
     assert deleted.returncode == 1

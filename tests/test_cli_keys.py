@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from kopitui import cli
-from kopitui.service import ValidationError
+from kopitui.service import PermissionDenied, ValidationError
 
 from support import ADMIN, ADMIN_PASSWORD
 
@@ -91,3 +91,34 @@ def test_ordinary_users_cannot_rotate_or_export_secrets(run, service, admin, mon
     for argv in (("key", "rotate"), ("key", "export", "--include-secret")):
         code, _, err = run(*argv)
         assert code == 2 and "administrators" in err
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "0", "http"])
+def test_serve_refuses_a_port_that_cannot_be(run, port):
+    with pytest.raises(SystemExit) as info:
+        run("serve", "--port", port)
+    assert info.value.code == 2
+
+
+@pytest.mark.parametrize("argv", [("token", "disable", "\udcff"), ("key", "retire", "\udcff")])
+def test_undecodable_names_are_a_clear_error(run, as_admin, argv):
+    code, _, err = run(*argv)
+    assert code == 2 and err.startswith("kopitui:")
+
+
+def test_only_administrators_get_the_secret_from_the_service(service, admin):
+    bob = service.add_user(admin, "bob", "bob's long passphrase", role="user")
+    with pytest.raises(PermissionDenied):
+        service.jwks(include_secret=True, actor=bob)
+    with pytest.raises(PermissionDenied):
+        service.jwks(include_secret=True)
+    assert service.jwks(include_secret=True, actor=admin)["keys"][0]["kty"] == "oct"
+
+
+def test_trusted_proxies_must_be_addresses(tmp_path):
+    from kopitui.config import Config
+    from kopitui.service import ConfigError
+
+    with pytest.raises(ConfigError, match="IP addresses"):
+        Config.from_dict({"server": {"trusted_proxies": ["localhost; rm -rf"]}})
+    assert Config.from_dict({"server": {"trusted_proxies": ["127.0.0.1"]}})

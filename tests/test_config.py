@@ -453,6 +453,7 @@ def valid_configs(draw) -> dict:
             "max_failures": draw(st.integers(min_value=1, max_value=1000)),
             "failure_window_seconds": draw(st.integers(min_value=1, max_value=86400)),
             "block_seconds": draw(st.integers(min_value=0, max_value=86400)),
+            "trusted_proxies": draw(st.lists(st.sampled_from(["127.0.0.1", "::1", "10.1.2.3"]))),
         },
         "ui": {"theme": draw(_printable), "mask_tokens": draw(st.booleans())},
     }

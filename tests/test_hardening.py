@@ -171,3 +171,21 @@ async def test_password_fields_are_emptied_when_their_screen_closes(make_app, ad
         await pilot.press("escape")
         await pilot.pause()
         assert secret.value == ""
+
+
+async def test_a_theme_change_keeps_settings_changed_on_disk_meanwhile(config, service, admin):
+    from kopitui.config import load, resolve_paths, save
+    from kopitui.tui.app import make_app
+
+    path = resolve_paths().config_file
+    save(config, path)
+    app = make_app(config, service, config_path=path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        # Someone tightens the lockout while the portal runs …
+        save(load(path).replace("security", "lockout_attempts", 3), path)
+        app.theme = "nord"  # … then the theme changes in the palette.
+        await pilot.pause()
+    saved = load(path)
+    assert saved.theme == "nord"
+    assert saved.lockout_attempts == 3

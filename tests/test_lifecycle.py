@@ -403,9 +403,10 @@ def test_a_removed_name_can_be_added_again_without_the_old_tokens(service, admin
     with pytest.raises(ValidationError):
         service.find_tokens(new_bob, "ci")
     assert service.verify(old_jwt.header_value).code == "disabled"
-    # Same name and password, but the new user has made no Basic token yet.
+    # The old token spells the name "bob"; the new user is "Bob" and has made no Basic
+    # token yet: unknown, and nothing said about whose it might be.
     verdict = service.verify(old_basic.header_value)
-    assert (verdict.code, verdict.username) == ("unknown", "Bob")
+    assert (verdict.code, verdict.username) == ("unknown", None)
     fresh = service.issue_basic(BOB, BOB_PASSWORD)
     assert fresh.jti != old_basic.jti
     assert service.verify(fresh.header_value).code == "valid"
@@ -856,3 +857,30 @@ def test_an_earlier_password_cannot_come_back(service, admin, bob):
     assert info.value.field == "password" and "used before" in info.value.message
     with pytest.raises(ValidationError):
         service.reset_password(admin, BOB, BOB_PASSWORD, None)
+
+
+def test_a_token_an_admin_disabled_stays_off_for_its_owner(service, admin, bob):
+    jwt_token = service.issue_jwt(bob, "ci", 60)
+    basic_token = service.issue_basic(BOB, BOB_PASSWORD)
+    [jwt_id] = service.find_tokens(bob, "ci")
+    [basic_id] = service.find_tokens(bob, f"Basic {BOB}")
+    for token_id in (jwt_id, basic_id):
+        service.set_token_enabled(admin, token_id, False)
+        with pytest.raises(PermissionDenied):
+            service.set_token_enabled(bob, token_id, True)
+        with pytest.raises(PermissionDenied):
+            service.delete_token(bob, token_id)  # … and make the same Basic token again
+    with pytest.raises(ValidationError):
+        service.issue_basic(BOB, BOB_PASSWORD)
+    assert service.verify(jwt_token.header_value).code == "disabled"
+    assert service.verify(basic_token.header_value).code == "disabled"
+    service.set_token_enabled(admin, jwt_id, True)
+    assert service.verify(jwt_token.header_value).valid
+
+
+def test_a_token_its_owner_disabled_can_be_enabled_by_the_owner(service, admin, bob):
+    issued = service.issue_jwt(bob, "ci", 60)
+    [token_id] = service.find_tokens(bob, "ci")
+    service.set_token_enabled(bob, token_id, False)
+    service.set_token_enabled(bob, token_id, True)
+    assert service.verify(issued.header_value).valid

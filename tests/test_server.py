@@ -182,7 +182,8 @@ def test_repeated_failures_are_refused_for_a_while(service, admin):
 
 def test_forwarded_address_counts_only_from_a_trusted_proxy(service, admin):
     limiter = FailureLimiter(max_failures=2, window=60, block=60)
-    with RunningServer(create_app(service, limiter=limiter)) as server:
+    app = create_app(service, limiter=limiter, trusted_proxies=("127.0.0.1",))
+    with RunningServer(app) as server:
         bad = {"Auth-Token": "Basic Ym9iOndyb25n"}
         for _ in range(2):
             server.request("/auth", {**bad, "X-Real-IP": "203.0.113.7"})
@@ -224,3 +225,38 @@ def test_asymmetric_keys_are_published_and_verify_elsewhere(tmp_path, admin, alg
 def test_basic_header_value_is_plain_base64(service, admin):
     value = service.issue_basic(ADMIN, ADMIN_PASSWORD).header_value
     assert base64.b64decode(value.removeprefix("Basic ")).decode() == f"{ADMIN}:{ADMIN_PASSWORD}"
+
+
+def test_forwarded_addresses_are_ignored_unless_the_proxy_is_trusted(service, admin):
+    # By default no proxy is trusted: a local process cannot pick the address it is
+    # counted under (and so neither dodge the limit nor get someone else blocked).
+    limiter = FailureLimiter(max_failures=2, window=60, block=60)
+    with RunningServer(create_app(service, limiter=limiter)) as server:
+        bad = {"Auth-Token": "Basic Ym9iOndyb25n"}
+        server.request("/auth", {**bad, "X-Real-IP": "203.0.113.7"})
+        server.request("/auth", {**bad, "X-Real-IP": "203.0.113.8"})
+        status, _, _ = server.request("/auth", {**bad, "X-Real-IP": "203.0.113.9"})
+        assert status == 429
+
+
+def test_a_valid_token_does_not_wipe_earlier_failures(service, admin):
+    limiter = FailureLimiter(max_failures=3, window=60, block=60)
+    good = service.issue_jwt(admin, "ok", 60).header_value
+    with RunningServer(create_app(service, limiter=limiter)) as server:
+        bad = {"Auth-Token": "Basic Ym9iOndyb25n"}
+        for _ in range(2):
+            assert server.request("/auth", bad)[0] == 401
+            assert server.request("/auth", {"Auth-Token": good})[0] == 200
+        assert server.request("/auth", bad)[0] == 401  # the third failure blocks
+        assert server.request("/auth", {"Auth-Token": good})[0] == 429
+
+
+def test_the_limiter_forgets_old_clients(service):
+    clock = [0.0]
+    limiter = FailureLimiter(max_failures=5, window=60, block=60, clock=lambda: clock[0])
+    for i in range(10_001):
+        limiter.failed(f"10.0.{i // 256}.{i % 256}")
+    clock[0] += 61
+    limiter.failed("192.0.2.1")
+    limiter._sweep(clock[0])
+    assert list(limiter._failures) == ["192.0.2.1"]

@@ -312,14 +312,19 @@ def test_unknown_jwt_whose_jti_names_a_basic_record(service, admin):
 
 
 def test_unknown_basic_right_credentials_but_never_generated(service, admin):
+    # Exactly what a wrong password gets: /auth must not confirm a guessed password.
     verdict = service.verify(basic(ADMIN, ADMIN_PASSWORD))
+    assert verdict == service.verify(basic(ADMIN, "a wrong password!"))
     assert verdict == Verdict(
-        "unknown",
-        "Unknown: the credentials are right, but no Basic token was generated for them; "
-        "generate one in Basic Token.",
-        kind="basic",
-        username=ADMIN,
+        "unknown", "Unknown: no such user, or the password is wrong.", kind="basic"
     )
+
+
+@pytest.mark.parametrize("spelling", ["ADMIN", " admin", "Admin"])
+def test_basic_tokens_carry_the_name_as_stored(service, admin, spelling):
+    service.issue_basic(ADMIN, ADMIN_PASSWORD)
+    assert service.verify(basic(ADMIN, ADMIN_PASSWORD)).valid
+    assert service.verify(basic(spelling, ADMIN_PASSWORD)).code == "unknown"
 
 
 def test_unknown_basic_user(service, admin):
@@ -485,9 +490,10 @@ def test_stale_after_change_password(service, admin, services):
         kind="basic",
         username=ADMIN,
     )
-    # The new password is right, but no Basic token was made with it yet.
+    # The new password is right, but no Basic token was made with it yet: the answer is
+    # the one a wrong password gets, so verification never confirms a guessed password.
     fresh = basic(ADMIN, "a brand new passphrase")
-    assert_verdict(service.verify(fresh), "unknown", kind="basic", username=ADMIN)
+    assert_verdict(service.verify(fresh), "unknown", kind="basic", username=None)
     service.issue_basic(ADMIN, "a brand new passphrase")
     assert service.verify(fresh).code == "valid"
     assert service.verify(old.header_value).code == "stale"

@@ -7,7 +7,7 @@ in the 0600 database; only their public half is ever exported.
 
 from __future__ import annotations
 
-from .errors import ValidationError
+from .errors import PermissionDenied, ValidationError
 
 #: An HMAC key must be at least as long as the hash (RFC 7518 §3.2); PyJWT warns below.
 KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
@@ -164,6 +164,8 @@ class KeysMixin:
     def retire_key(self, actor, kid: str, *, source: str = "cli") -> None:
         """Retire a key: tokens it signed stop verifying. The current key cannot be retired."""
         self._require_admin(actor, "retire signing keys")
+        if not isinstance(kid, str) or not kid.isascii() or not kid.isprintable():
+            raise ValidationError("kid", "No signing key has that kid.")
         with self.store.transaction() as conn:
             row = conn.execute(
                 "SELECT is_current, retired_at FROM signing_keys WHERE kid = ?", (kid,)
@@ -180,8 +182,8 @@ class KeysMixin:
             conn.execute("UPDATE signing_keys SET retired_at = ? WHERE kid = ?", (now, kid))
             # Its tokens can never verify again: the Token List says so, not "Active".
             disabled = conn.execute(
-                "UPDATE tokens SET status = 'disabled', status_changed_at = ? "
-                "WHERE kid = ? AND status = 'active'",
+                "UPDATE tokens SET status = 'disabled', status_changed_at = ?, "
+                "disabled_by_admin = 1 WHERE kid = ? AND status = 'active'",
                 (now, kid),
             ).rowcount
             self._audit(
@@ -192,9 +194,13 @@ class KeysMixin:
                 source,
             )
 
-    def jwks(self, *, include_secret: bool = False) -> dict:
+    def jwks(self, *, include_secret: bool = False, actor=None) -> dict:
         """The JWK Set of the keys that still verify. HMAC keys are secrets: they are
-        left out unless ``include_secret`` is asked for explicitly."""
+        left out unless ``include_secret`` is asked for, by an administrator."""
+        if include_secret:
+            if actor is None:
+                raise PermissionDenied("Only administrators can export secret keys.")
+            self._require_admin(actor, "export secret keys")
         self.current_key()
         rows = self.store.read(
             "SELECT kid, algorithm, secret FROM signing_keys WHERE retired_at IS NULL "
@@ -207,7 +213,7 @@ class KeysMixin:
                 keys.append(jwk)
         return {"keys": keys}
 
-    def jwks_json(self, *, include_secret: bool = False) -> str:
+    def jwks_json(self, *, include_secret: bool = False, actor=None) -> str:
         import json
 
-        return json.dumps(self.jwks(include_secret=include_secret), indent=2)
+        return json.dumps(self.jwks(include_secret=include_secret, actor=actor), indent=2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from .errors import PermissionDenied, ValidationError
+from .errors import ValidationError
 from .models import LogEntry, Page, User
 from .store import like_pattern, searchable
 
@@ -78,8 +78,7 @@ class LogsMixin:
         limit: int = 200,
     ) -> Page[LogEntry]:
         """Newest first. Administrators only."""
-        if not actor.is_admin:
-            raise PermissionDenied("Only administrators can read the logs.")
+        self._require_admin(actor, "read the logs")
         if since is not None and until is not None and since >= until:
             raise ValidationError("until", "The end of the range is before its start.")
         where, params = [], {}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA_V1 = """
 CREATE TABLE users (
@@ -116,7 +116,13 @@ CREATE INDEX tokens_created_cover ON tokens (created_at, id, name_key, status, u
 CREATE INDEX tokens_status_user ON tokens (status, user_id);
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
+# v5: a token an administrator switched off stays off until an administrator switches
+# it on; its owner can neither enable nor delete-and-regenerate it.
+_SCHEMA_V5 = """
+ALTER TABLE tokens ADD COLUMN disabled_by_admin INTEGER NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5}
 
 
 #: The most rows one page of a listing returns.
@@ -225,7 +231,10 @@ class Store:
 
     def read(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot read the database ({exc}).") from None
 
     def read_page(
         self, select_sql: str, count_sql: str, params: dict, *, limit: int, offset: int

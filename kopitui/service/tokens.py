@@ -255,6 +255,8 @@ class TokensMixin:
 
     def find_tokens(self, actor: User, name: str, owner: str | None = None) -> list[int]:
         """Ids of the live tokens named ``name`` of ``owner`` (default: the actor)."""
+        if not validation.is_text(name) or (owner is not None and not validation.is_text(owner)):
+            raise ValidationError("name", "The name is not valid text.")
         if (
             owner
             and not actor.is_admin
@@ -277,8 +279,8 @@ class TokensMixin:
 
     def _token_for_change(self, conn, actor: User, token_id: int):
         row = conn.execute(
-            "SELECT t.id, t.name, t.kind, t.status, t.user_id, u.username, u.removed_at, "
-            "k.retired_at AS key_retired_at FROM tokens t "
+            "SELECT t.id, t.name, t.kind, t.status, t.user_id, t.disabled_by_admin, "
+            "u.username, u.removed_at, k.retired_at AS key_retired_at FROM tokens t "
             "LEFT JOIN signing_keys k ON k.kid = t.kid "
             "JOIN users u ON u.id = t.user_id WHERE t.id = ? AND t.status != 'deleted'",
             (token_id,),
@@ -305,10 +307,16 @@ class TokensMixin:
                 raise ValidationError(
                     "token", "The key that signed this token was retired; it cannot verify again."
                 )
+            if enabled and row["disabled_by_admin"] and not actor.is_admin:
+                raise PermissionDenied(
+                    "An administrator disabled this token; only an administrator can enable it."
+                )
             if row["status"] != new:
+                by_admin = int(not enabled and actor.is_admin and actor.id != row["user_id"])
                 conn.execute(
-                    "UPDATE tokens SET status = ?, status_changed_at = ? WHERE id = ?",
-                    (new, self.now(), token_id),
+                    "UPDATE tokens SET status = ?, status_changed_at = ?, disabled_by_admin = ? "
+                    "WHERE id = ?",
+                    (new, self.now(), by_admin, token_id),
                 )
                 event = "token_enabled" if enabled else "token_disabled"
                 self._audit(
@@ -326,6 +334,11 @@ class TokensMixin:
         actor = self._require_active(actor)
         with self.store.transaction() as conn:
             row = self._token_for_change(conn, actor, token_id)
+            if row["disabled_by_admin"] and not actor.is_admin:
+                # Deleting it would free its owner to make the same Basic token again.
+                raise PermissionDenied(
+                    "An administrator disabled this token; only an administrator can delete it."
+                )
             conn.execute(
                 "UPDATE tokens SET status = 'deleted', status_changed_at = ? WHERE id = ?",
                 (self.now(), token_id),

@@ -358,8 +358,8 @@ class UsersMixin:
                 if admins <= 1:
                     raise ValidationError("username", "The last administrator cannot be removed.")
             disabled = conn.execute(
-                "UPDATE tokens SET status = 'disabled', status_changed_at = ? "
-                "WHERE user_id = ? AND status = 'active'",
+                "UPDATE tokens SET status = 'disabled', status_changed_at = ?, "
+                "disabled_by_admin = 1 WHERE user_id = ? AND status = 'active'",
                 (now, row["id"]),
             ).rowcount
             # Keep the row (tokens and log lines refer to it) but free the name.

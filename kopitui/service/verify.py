@@ -86,7 +86,8 @@ class VerifyMixin:
             return Verdict("malformed", "Malformed: a JWT is three base64url parts joined by dots.")
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.exceptions.InvalidTokenError:  # bad JSON, a kid that is no string, …
+        # Bad JSON, a kid that is no string… (RecursionError: deep nesting, older PyJWT)
+        except (jwt.exceptions.InvalidTokenError, RecursionError, ValueError):
             return Verdict("malformed", "Malformed: the JWT header cannot be read.", kind="jwt")
         algorithm = header.get("alg")
         allowed = self.config.algorithm
@@ -140,7 +141,7 @@ class VerifyMixin:
             return Verdict(
                 "malformed", f"Malformed: the {exc.claim!r} claim is missing.", kind="jwt"
             )
-        except jwt.exceptions.InvalidTokenError as exc:
+        except (jwt.exceptions.InvalidTokenError, RecursionError, ValueError) as exc:
             return Verdict("malformed", f"Malformed: {exc.__class__.__name__}.", kind="jwt")
         return self._check_times(claims)
 
@@ -255,6 +256,11 @@ class VerifyMixin:
             if removed is None:
                 self._spend_equal_time(password)
             return unknown
+        if username != row["username"]:
+            # A Basic token carries the name exactly as stored (NFC, its own case), as
+            # issue_basic makes it: another spelling is not a token this service issued.
+            self._spend_equal_time(password)
+            return unknown
         who = {"kind": "basic", "username": row["username"]}
         if self._check_password(row, password):
             record = self.store.read(
@@ -265,12 +271,9 @@ class VerifyMixin:
                 (row["id"], row["password_epoch"]),
             )
             if not record:
-                return Verdict(
-                    "unknown",
-                    "Unknown: the credentials are right, but no Basic token was generated "
-                    "for them; generate one in Basic Token.",
-                    **who,
-                )
+                # The same answer as a wrong password: verification must not tell anyone
+                # (over HTTP: anyone at all) that a guessed password is right.
+                return unknown
             return self._status_verdict(record[0], {**who, "token_name": record[0]["name"]}, None)
         history = self.store.read(
             "SELECT epoch, password_hash, replaced_at FROM password_history "

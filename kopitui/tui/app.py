@@ -200,6 +200,22 @@ class KopituiApp(App):
     def _clipboard_env(self) -> Mapping[str, str]:
         return self.clipboard_env if self.clipboard_env is not None else os.environ
 
+    # -- crashes ------------------------------------------------------------------------
+
+    def _fatal_error(self) -> None:
+        """Textual's crash report prints every frame's local variables, which here would
+        be passwords and tokens. Ours keeps the traceback and leaves the locals out."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
+
     # -- theme --------------------------------------------------------------------------
 
     def apply_theme(self, name: str) -> None:
@@ -216,12 +232,11 @@ class KopituiApp(App):
         if self.config_path is None or theme.name == self.config.theme:
             return
         try:
-            new_config = self.config.replace("ui", "theme", theme.name)
-            config_module.save(new_config, self.config_path)
+            config_module.update_setting(self.config_path, "ui", "theme", theme.name)
         except (ConfigError, OSError, TypeError) as exc:
             self.notify(f"Theme not saved: {exc}", severity="warning", markup=False)
             return
-        self.config = new_config
+        self.config = self.config.replace("ui", "theme", theme.name)
 
 
 def make_app(
