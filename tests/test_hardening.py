@@ -189,3 +189,28 @@ async def test_a_theme_change_keeps_settings_changed_on_disk_meanwhile(config, s
     saved = load(path)
     assert saved.theme == "nord"
     assert saved.lockout_attempts == 3
+
+
+async def test_a_crash_report_never_shows_the_typed_password(
+    make_app, service, admin, monkeypatch, capfd
+):
+    from support import type_text
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("an unexpected fault")
+
+    monkeypatch.setattr(service, "authenticate", broken)
+    app = make_app()
+    with pytest.raises(Exception):  # noqa: B017 - whatever Textual wraps the crash in
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await type_text(pilot, ADMIN)
+            await pilot.press("enter")
+            await type_text(pilot, "my secret passphrase")
+            await pilot.press("enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+    out, err = capfd.readouterr()
+    report = out + err
+    assert "an unexpected fault" in report  # the report is there …
+    assert "my secret passphrase" not in report  # … without the password in it
