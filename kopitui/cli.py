@@ -381,7 +381,7 @@ def cmd_token_jwt(service, args, secrets: Secrets) -> int:
 
 def cmd_token_basic(service, args, secrets: Secrets) -> int:
     actor, password = sign_in(service, args, secrets)
-    issued = service.issue_basic(actor.username, password, source=SOURCE)
+    issued = service.issue_basic(actor.username, password, actor=actor, source=SOURCE)
     out(issued.header_value)
     note(f"Basic token of '{shown(issued.username)}': it stops working when the password changes.")
     return EXIT_OK

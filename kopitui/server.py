@@ -226,6 +226,23 @@ class _AccessLog:
             )
 
 
+def uvicorn_config(app, host: str, port: int, *, log_level: str = "info"):
+    """How kopitui runs uvicorn. ``proxy_headers=False``: uvicorn would otherwise believe
+    X-Forwarded-For from any loopback peer; which proxies to believe is ours to decide
+    ([server] trusted_proxies), in :func:`client_address`."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level=log_level,
+        server_header=False,
+        proxy_headers=False,
+    )
+
+
 def serve(service: TokenService, host: str, port: int, *, warn: Callable[[str], None]) -> int:
     """Run until ctrl+c or SIGTERM (uvicorn shuts down cleanly on both)."""
     import uvicorn
@@ -237,9 +254,6 @@ def serve(service: TokenService, host: str, port: int, *, warn: Callable[[str], 
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(service)
-    config = uvicorn.Config(
-        app, host=host, port=port, access_log=False, log_level="info", server_header=False
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, host, port, log_level="info"))
     server.run()
     return 0

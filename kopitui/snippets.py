@@ -156,6 +156,6 @@ def nginx(url: str) -> str:
         f"    proxy_pass {check_url(url)};\n"
         "    proxy_pass_request_body off;\n"
         '    proxy_set_header Content-Length "";\n'
-        "    proxy_set_header X-Real-IP $remote_addr;\n"
+        "    proxy_set_header X-Real-IP $remote_addr;  # see trusted_proxies\n"
         "}"
     )

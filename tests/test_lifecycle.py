@@ -884,3 +884,15 @@ def test_a_token_its_owner_disabled_can_be_enabled_by_the_owner(service, admin, 
     service.set_token_enabled(bob, token_id, False)
     service.set_token_enabled(bob, token_id, True)
     assert service.verify(issued.header_value).valid
+
+
+def test_the_log_names_who_made_a_basic_token_for_someone_else(service, admin, bob):
+    service.issue_basic(ADMIN, ADMIN_PASSWORD, actor=bob)
+    [entry] = [e for e in service.logs(admin).rows if e.event == "token_generated"]
+    assert (entry.username, entry.description) == (BOB, f"Basic token of {ADMIN!r}")
+
+
+def test_a_duplicate_name_error_shows_the_existing_spelling(service, admin):
+    service.issue_jwt(admin, "cli-1", 60)
+    with pytest.raises(ValidationError, match="named 'cli-1'"):
+        service.check_token_name(admin, "CLI-1")

@@ -15,7 +15,7 @@ import jwt
 import pytest
 import uvicorn
 
-from kopitui.server import FailureLimiter, create_app
+from kopitui.server import FailureLimiter, create_app, uvicorn_config
 
 from support import ADMIN, ADMIN_PASSWORD, FROZEN_NOW
 
@@ -29,9 +29,7 @@ def free_port() -> int:
 class RunningServer:
     def __init__(self, app) -> None:
         self.port = free_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False
-        )
+        config = uvicorn_config(app, "127.0.0.1", self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -234,9 +232,10 @@ def test_forwarded_addresses_are_ignored_unless_the_proxy_is_trusted(service, ad
     with RunningServer(create_app(service, limiter=limiter)) as server:
         bad = {"Auth-Token": "Basic Ym9iOndyb25n"}
         server.request("/auth", {**bad, "X-Real-IP": "203.0.113.7"})
-        server.request("/auth", {**bad, "X-Real-IP": "203.0.113.8"})
-        status, _, _ = server.request("/auth", {**bad, "X-Real-IP": "203.0.113.9"})
-        assert status == 429
+        server.request("/auth", {**bad, "X-Forwarded-For": "203.0.113.8"})
+        for header in ("X-Real-IP", "X-Forwarded-For"):
+            status, _, _ = server.request("/auth", {**bad, header: "203.0.113.9"})
+            assert status == 429, header
 
 
 def test_a_valid_token_does_not_wipe_earlier_failures(service, admin):

@@ -45,19 +45,23 @@ class TokensMixin:
         """The ``exp`` a token made now with ``text`` minutes would get (None: never)."""
         return validation.expiry_timestamp(self.now(), self.parse_minutes(text))
 
-    def _name_taken(self, user_id: int, name: str) -> bool:
-        return bool(
-            self.store.read(
-                "SELECT 1 FROM tokens WHERE user_id = ? AND name_key = ? AND kind = 'jwt' "
-                "AND status != 'deleted'",
-                (user_id, validation.name_key(name)),
-            )
+    def _taken_name(self, user_id: int, name: str) -> str | None:
+        """The spelling of the user's live JWT whose name matches ``name``, if any."""
+        rows = self.store.read(
+            "SELECT name FROM tokens WHERE user_id = ? AND name_key = ? AND kind = 'jwt' "
+            "AND status != 'deleted'",
+            (user_id, validation.name_key(name)),
         )
+        return rows[0]["name"] if rows else None
+
+    def _name_taken_error(self, user_id: int, name: str) -> ValidationError:
+        existing = self._taken_name(user_id, name) or name
+        return ValidationError("name", f"You already have a token named {existing!r}.")
 
     def check_token_name(self, user: User, name: str) -> str:
         name = validation.validate_token_name(name)
-        if self._name_taken(user.id, name):
-            raise ValidationError("name", f"You already have a token named {name!r}.")
+        if self._taken_name(user.id, name) is not None:
+            raise self._name_taken_error(user.id, name)
         return name
 
     def issue_jwt(self, user: User, name: str, minutes: str | int, *, source: str = "tui"):
@@ -99,10 +103,12 @@ class TokensMixin:
                 )
         except sqlite3.IntegrityError:
             # The database enforces uniqueness, so two processes cannot both win.
-            raise ValidationError("name", f"You already have a token named {name!r}.") from None
+            raise self._name_taken_error(user.id, name) from None
         return IssuedToken("jwt", name, user.username, header_value, now, expires, jti, digest)
 
-    def issue_basic(self, username: str, password: str, *, source: str = "tui") -> IssuedToken:
+    def issue_basic(
+        self, username: str, password: str, *, actor: User | None = None, source: str = "tui"
+    ) -> IssuedToken:
         """A Basic token for an existing user whose password matches.
 
         A wrong pair gets the same vague error as sign-in: a Basic token made from a
@@ -144,11 +150,13 @@ class TokensMixin:
                     "This Basic token is disabled. An administrator can enable it in "
                     "Token List; a new password gives a new token.",
                 )
+            # The log names who did it: the signed-in user, who may have typed another's
+            # password (and then it says whose token it was).
+            who = actor.username if actor is not None else row["username"]
+            whose = "" if who == row["username"] else f" of {row['username']!r}"
             if existing is not None:
                 jti, created = existing["jti"], existing["created_at"]
-                self._audit(
-                    conn, "token_generated", row["username"], "Basic token shown again", source
-                )
+                self._audit(conn, "token_generated", who, f"Basic token{whose} shown again", source)
             else:
                 import secrets  # lazily: it loads OpenSSL's hashlib
 
@@ -159,7 +167,7 @@ class TokensMixin:
                     "VALUES (?, ?, ?, 'basic', ?, ?, NULL, NULL, ?)",
                     (jti, name, validation.name_key(name), row["id"], now, row["password_epoch"]),
                 )
-                self._audit(conn, "token_generated", row["username"], "Basic token", source)
+                self._audit(conn, "token_generated", who, f"Basic token{whose}", source)
         # No fingerprint for Basic: a plain hash of user:password would be a fast,
         # unsalted password hash at rest.
         return IssuedToken("basic", name, row["username"], header_value, created, None, jti, None)

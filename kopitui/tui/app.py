@@ -88,6 +88,7 @@ class KopituiApp(App):
         if self.user is None:
             return
         self.clear_clipboard_now()
+        self.clear_notifications()  # "Copied to …" is no longer true, and not theirs
         self.service.sign_out(self.user)
         self.user = None
         self.sub_title = ""

@@ -53,7 +53,7 @@ class BasicTokenScreen(FormScreen):
     @work(thread=True, exclusive=True, description="generate a Basic token")
     def generate(self, username: str, password: str) -> None:
         try:
-            token = self.service.issue_basic(username, password)
+            token = self.service.issue_basic(username, password, actor=self.app.user)
         except KopituiError as exc:
             self.app.call_from_thread(self.failed, exc)
         else:
