@@ -22,6 +22,7 @@ from . import __version__, launch
 from .launch import open_service
 from .service.errors import AuthenticationError, KopituiError, PermissionDenied, ValidationError
 from .service.logs import PRESETS as LOG_PRESETS
+from .service.store import PAGE_LIMIT
 
 SOURCE = "cli"
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -29,7 +30,7 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 STDIN_LIMIT = 64 * 1024
 #: Rows a listing shows unless ``--limit`` says otherwise.
 DEFAULT_LIMIT = 1000
-PAGE = 1000  # the most the service returns in one page
+PAGE = PAGE_LIMIT  # the most the service returns in one page
 
 #: Which option a service ValidationError's field was typed in, for the error line.
 FIELD_OPTIONS = {

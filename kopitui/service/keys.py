@@ -101,11 +101,6 @@ class KeysMixin:
         self._audit(conn, "key_created", None, f"Signing key {kid} ({algorithm}) created", source)
         return kid, secret
 
-    def signing_key(self) -> tuple[str, object]:
-        """``(kid, key)`` in the form PyJWT signs with."""
-        kid, secret = self.current_key()
-        return kid, secret
-
     def verification_key(self, kid, algorithm: str | None = None):
         """The key that checks tokens signed by ``kid``: HMAC bytes or a public key.
 
@@ -212,8 +207,3 @@ class KeysMixin:
             if jwk is not None:
                 keys.append(jwk)
         return {"keys": keys}
-
-    def jwks_json(self, *, include_secret: bool = False, actor=None) -> str:
-        import json
-
-        return json.dumps(self.jwks(include_secret=include_secret, actor=actor), indent=2)

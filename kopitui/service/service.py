@@ -17,7 +17,7 @@ from .keys import KeysMixin, key_bytes
 from .logs import LogsMixin
 from .models import IssuedToken, User
 from .store import Store
-from .tokens import TokensMixin
+from .tokens import TokensMixin, fingerprint
 from .users import ARGON2_PARAMS, UsersMixin
 from .verify import VerifyMixin
 
@@ -25,13 +25,6 @@ if TYPE_CHECKING:  # config imports service.errors; avoid the cycle at run time
     from ..config import Config
 
 __all__ = ["ARGON2_PARAMS", "IssuedToken", "TokenService", "User", "fingerprint", "key_bytes"]
-
-
-def fingerprint(token: str) -> str:
-    """The SHA-256 of a token, as stored; the token itself never is."""
-    import hashlib  # here, not at start-up: loading OpenSSL costs a few milliseconds
-
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class TokenService(UsersMixin, KeysMixin, TokensMixin, VerifyMixin, LogsMixin):
@@ -74,6 +67,3 @@ class TokenService(UsersMixin, KeysMixin, TokensMixin, VerifyMixin, LogsMixin):
     def audit(self, event: str, username: str | None, description: str, source: str) -> None:
         with self.store.transaction() as conn:
             self._audit(conn, event, username, description, source)
-
-    def _fingerprint(self, token: str) -> str:
-        return fingerprint(token)

@@ -10,6 +10,14 @@ from .models import IssuedToken, Page, TokenRecord, User
 from .store import like_pattern, searchable
 from .users import inert
 
+
+def fingerprint(token: str) -> str:
+    """The SHA-256 of a token, as stored; the token itself never is."""
+    import hashlib  # here, not at start-up: loading OpenSSL costs a few milliseconds
+
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 #: Token List sort keys -> SQL (a whitelist: the column name never comes from input).
 SORTS = {
     "name": "t.name_key",
@@ -73,7 +81,7 @@ class TokensMixin:
         self._require_active(user)
         now = self.now()
         expires = validation.expiry_timestamp(now, minutes)
-        kid, secret = self.signing_key()
+        kid, secret = self.current_key()  # HMAC bytes or PKCS#8 PEM: PyJWT signs with both
         import secrets  # lazily: it loads OpenSSL's hashlib
 
         jti = secrets.token_urlsafe(16)
@@ -89,7 +97,7 @@ class TokensMixin:
             claims["exp"] = expires
         token = jwt.encode(claims, secret, algorithm=self.config.algorithm, headers={"kid": kid})
         header_value = f"Bearer {token}"
-        digest = self._fingerprint(header_value)
+        digest = fingerprint(header_value)
         try:
             with self.store.transaction() as conn:
                 conn.execute(
@@ -252,14 +260,6 @@ class TokensMixin:
             for r in rows
         ]
         return Page(records, total, max(0, offset))
-
-    def token_records(self, user: User) -> list[dict]:
-        rows = self.store.read(
-            "SELECT jti, name, kind, created_at, expires_at, status, fingerprint FROM tokens "
-            "WHERE user_id = ? ORDER BY created_at, id",
-            (user.id,),
-        )
-        return [dict(row) for row in rows]
 
     def find_tokens(self, actor: User, name: str, owner: str | None = None) -> list[int]:
         """Ids of the live tokens named ``name`` of ``owner`` (default: the actor)."""

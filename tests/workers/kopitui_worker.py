@@ -120,7 +120,7 @@ def loop(args: argparse.Namespace) -> None:
     stop = Path(args.stop_file) if args.stop_file else None
     import jwt  # noqa: F401 - warm up, so every mint after "ready" takes a millisecond
 
-    service.signing_key()
+    service.current_key()
     say("ready")
     errors = 0
     count = 0
