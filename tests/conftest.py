@@ -68,6 +68,27 @@ def service(config: Config):
 
 
 @pytest.fixture
+def services(config: Config):
+    """Open more services on the conftest database, each with its own clock."""
+    opened: list[TokenService] = []
+
+    def open_service(clock) -> TokenService:
+        svc = TokenService(config, resolve_paths().database, clock=clock)
+        opened.append(svc)
+        return svc
+
+    yield open_service
+    for svc in opened:
+        svc.close()
+
+
+@pytest.fixture
+def at(services):
+    """``at(t)``: another service on the conftest database whose clock says ``t``."""
+    return lambda now: services(lambda: now)
+
+
+@pytest.fixture
 def admin(service: TokenService):
     return service.create_first_admin(ADMIN, ADMIN_PASSWORD, ADMIN_PASSWORD)
 

@@ -97,3 +97,19 @@ def make_service(
 
 
 PYTHON = sys.executable
+
+
+def any_text(max_size: int = 40):
+    """Any code point, lone surrogates included. (st.characters() leaves those out by
+    default, and st.text(alphabet) drops them even when offered, hence lists joined.)"""
+    from hypothesis import strategies as st
+
+    return st.lists(
+        st.one_of(st.characters(), st.characters(categories=["Cs"])), max_size=max_size
+    ).map("".join)
+
+
+#: Property tests that share a function-scoped ``service`` across examples, on purpose.
+PROPERTY = settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)

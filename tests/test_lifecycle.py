@@ -9,10 +9,9 @@ from __future__ import annotations
 import base64
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from kopitui.config import resolve_paths
 from kopitui.service import (
     AuthenticationError,
     Page,
@@ -26,7 +25,7 @@ from kopitui.service import (
 )
 from kopitui.service.tokens import SORTS
 
-from helpers_core import FROZEN_NOW, make_config, make_service
+from helpers_core import FROZEN_NOW, PROPERTY, any_text, make_config, make_service
 from support import ADMIN, ADMIN_PASSWORD
 
 T = FROZEN_NOW
@@ -34,32 +33,10 @@ BOB, BOB_PASSWORD = "bob", "bob's long password"
 CAROL, CAROL_PASSWORD = "carol", "carol's long password"
 NEW_PASSWORD = "a brand new passphrase"
 
-#: Any code point, lone surrogates included. (st.text(alphabet) drops surrogates even
-#: when the alphabet offers them, hence lists joined.)
-ANY_TEXT = st.lists(st.one_of(st.characters(), st.characters(categories=["Cs"])), max_size=40).map(
-    "".join
-)
-PROPERTY = settings(
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
-)
+ANY_TEXT = any_text()
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def at(config):
-    """``at(t)``: another service on the conftest database whose clock says ``t``."""
-    opened: list[TokenService] = []
-
-    def open_service(now: int) -> TokenService:
-        svc = TokenService(config, resolve_paths().database, clock=lambda: now)
-        opened.append(svc)
-        return svc
-
-    yield open_service
-    for svc in opened:
-        svc.close()
 
 
 @pytest.fixture

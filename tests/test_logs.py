@@ -7,21 +7,19 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from kopitui.config import resolve_paths
 from kopitui.service import (
     AuthenticationError,
     LogEntry,
     Page,
     PermissionDenied,
-    TokenService,
     ValidationError,
 )
 from kopitui.service.logs import PRESET_LABELS, PRESETS, parse_date, preset_range
 
-from helpers_core import FROZEN_NOW
+from helpers_core import FROZEN_NOW, PROPERTY, any_text
 from support import ADMIN, ADMIN_PASSWORD
 
 T = FROZEN_NOW  # 2023-11-14 22:13:20 UTC; 2023-11-15 03:43:20 in Kolkata (+05:30)
@@ -29,27 +27,7 @@ KOLKATA = ZoneInfo("Asia/Kolkata")
 BERLIN = ZoneInfo("Europe/Berlin")
 DAY = 86400
 
-ANY_TEXT = st.lists(st.one_of(st.characters(), st.characters(categories=["Cs"])), max_size=40).map(
-    "".join
-)
-PROPERTY = settings(
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
-)
-
-
-@pytest.fixture
-def at(config):
-    """``at(t)``: another service on the conftest database whose clock says ``t``."""
-    opened: list[TokenService] = []
-
-    def open_service(now: int) -> TokenService:
-        svc = TokenService(config, resolve_paths().database, clock=lambda: now)
-        opened.append(svc)
-        return svc
-
-    yield open_service
-    for svc in opened:
-        svc.close()
+ANY_TEXT = any_text()
 
 
 @pytest.fixture

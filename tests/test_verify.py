@@ -17,12 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kopitui.config import resolve_paths
 from kopitui.service import TokenService, User, Verdict
 from kopitui.service.models import VERDICTS
 from kopitui.service.verify import MAX_PRESENTED, parse_presented
 
-from helpers_core import FROZEN_NOW, make_config, make_service
+from helpers_core import FROZEN_NOW, PROPERTY, any_text, make_config, make_service
 from support import ADMIN, ADMIN_PASSWORD
 
 #: Case C11, byte for byte.
@@ -34,10 +33,6 @@ BOB = "bob"
 BOB_PASSWORD = "bob's long password"
 LEEWAY = 30  # the default jwt.leeway_seconds
 
-#: Property tests share the function-scoped `service` across examples on purpose.
-PROPERTY = settings(
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
-)
 #: Basic verification hashes (argon2, ~25 ms): a quarter of the profile's examples.
 #: Under the fuzz profile, every target runs its full 500.
 HASHING = settings(
@@ -59,21 +54,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def services(config):
-    """Open more services on the conftest database, each with its own clock."""
-    opened: list[TokenService] = []
-
-    def open_service(clock) -> TokenService:
-        svc = TokenService(config, resolve_paths().database, clock=clock)
-        opened.append(svc)
-        return svc
-
-    yield open_service
-    for svc in opened:
-        svc.close()
 
 
 @pytest.fixture
@@ -785,11 +765,7 @@ def test_verify_source_is_recorded(service, admin):
 
 # -- properties -----------------------------------------------------------------------------
 
-#: Any code point, lone surrogates included. (st.characters() leaves those out by default,
-#: and st.text(alphabet) drops them even when the alphabet offers them, hence lists joined.)
-ANY_TEXT = st.lists(st.one_of(st.characters(), st.characters(categories=["Cs"])), max_size=200).map(
-    "".join
-)
+ANY_TEXT = any_text(200)
 PREFIXES = st.sampled_from(
     [
         "",
