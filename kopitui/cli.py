@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from . import __version__, launch
-from .launch import open_service
+from .launch import open_service, shown
 from .service.errors import AuthenticationError, KopituiError, PermissionDenied, ValidationError
 from .service.logs import PRESETS as LOG_PRESETS
 from .service.store import PAGE_LIMIT
@@ -81,16 +81,6 @@ class UsageError(KopituiError):
 
 
 # -- showing outside text -------------------------------------------------------------
-
-
-def shown(text: object) -> str:
-    """``text`` made inert for a terminal: every non-printable character is escaped
-    (``\\x1b``, ``\\u202e``…), so a name cannot move the cursor or recolour the screen."""
-    if text is None:
-        return "-"
-    return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text)
-    )
 
 
 def _width(text: str) -> int:

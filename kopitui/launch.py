@@ -9,6 +9,16 @@ from __future__ import annotations
 import sys
 
 
+def shown(text: object) -> str:
+    """``text`` made inert for a terminal: every non-printable character is escaped
+    (``\\x1b``, ``\\u202e``…), so a name cannot move the cursor or recolour the screen."""
+    if text is None:
+        return "-"
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text)
+    )
+
+
 def open_service(config_override: str | None):
     """The config and service every face works with; first run writes the defaults."""
     from .config import load_or_create, resolve_paths
@@ -49,9 +59,7 @@ def run_portal(config_override: str | None) -> int:
         return run_tui(config_override)
     except KopituiError as exc:
         # One line, and nothing in it (a path, a TOML excerpt) can drive the terminal.
-        message = " ".join(str(exc).split())
-        shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
-        print(f"kopitui: {shown}", file=sys.stderr)
+        print(f"kopitui: {shown(' '.join(str(exc).split()))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
