@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,12 +50,14 @@ class KopituiApp(App):
         *,
         config_path: Path | None = None,
         clipboard_env: Mapping[str, str] | None = None,
+        on_first_screen: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
         self.service = service
         self.config_path = config_path
         self.clipboard_env = clipboard_env
+        self.on_first_screen = on_first_screen
         self.user: User | None = None
         self.pending_clear: PendingClear | None = None
         self._clear_timer = None
@@ -66,11 +68,15 @@ class KopituiApp(App):
         self.apply_theme(self.config.theme)
         self.theme_changed_signal.subscribe(self, self.save_theme)
         if self.service.has_users():
-            self.push_screen(LoginScreen())
+            first: Screen = LoginScreen()
         else:
             from .screens.setup import SetupScreen
 
-            self.push_screen(SetupScreen())
+            first = SetupScreen()
+        self.push_screen(first)
+        if self.on_first_screen is not None:
+            # Once the first page is mounted and painted: the start-up is over.
+            first.call_after_refresh(self.on_first_screen)
 
     def after_setup(self, username: str) -> None:
         self.switch_screen(LoginScreen(username))
@@ -246,6 +252,17 @@ def make_app(
     *,
     config_path: Path | None = None,
     clipboard_env: Mapping[str, str] | None = None,
+    on_first_screen: Callable[[], None] | None = None,
 ) -> KopituiApp:
-    """The one factory: ``__main__`` and the tests build the App the same way."""
-    return KopituiApp(config, service, config_path=config_path, clipboard_env=clipboard_env)
+    """The one factory: ``__main__`` and the tests build the App the same way.
+
+    ``on_first_screen`` is called once, when the first page (Sign in, or Create
+    administrator) has been mounted and painted.
+    """
+    return KopituiApp(
+        config,
+        service,
+        config_path=config_path,
+        clipboard_env=clipboard_env,
+        on_first_screen=on_first_screen,
+    )

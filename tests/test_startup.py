@@ -1,0 +1,90 @@
+"""Start-up: the collector is held until the first page is up, and always let go."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from textual.widgets import Input
+
+from kopitui import launch
+from kopitui.service.errors import ConfigError
+from kopitui.tui.app import make_app
+from kopitui.tui.screens.login import LoginScreen
+from kopitui.tui.screens.setup import SetupScreen
+
+from support import ADMIN, ADMIN_PASSWORD, settle, sign_in
+
+
+@pytest.fixture(autouse=True)
+def collector_restored():
+    """Whatever a test does, the suite goes on with the collector running and nothing frozen."""
+    was_enabled = gc.isenabled()
+    yield
+    launch._collector_paused = False
+    gc.unfreeze()
+    if was_enabled:
+        gc.enable()
+
+
+async def test_first_screen_hook_runs_once_sign_in_mounted_and_focused(config, admin, service):
+    seen = []
+
+    def first_screen() -> None:
+        screen = app.screen
+        seen.append((type(screen), screen.query_one("#username", Input).is_mounted, app.focused))
+
+    app = make_app(config, service, on_first_screen=first_screen)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert len(seen) == 1
+        screen_type, username_mounted, focused = seen[0]
+        assert screen_type is LoginScreen and username_mounted
+        assert focused is app.screen.query_one("#username", Input)
+        # Signing in and out again brings Sign in back, but start-up was once.
+        await sign_in(pilot, ADMIN, ADMIN_PASSWORD)
+        app.action_sign_out()
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert len(seen) == 1
+
+
+async def test_first_screen_hook_runs_on_first_run_too(config, service):
+    seen = []
+    app = make_app(config, service, on_first_screen=lambda: seen.append(type(app.screen)))
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert seen == [SetupScreen]
+
+
+async def test_portal_holds_the_collector_until_the_first_page(admin):
+    assert gc.isenabled()
+    app, service = launch.build_portal(None)
+    try:
+        assert not gc.isenabled(), "start-up runs with the cyclic collector held"
+        async with app.run_test() as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, LoginScreen)
+            assert gc.isenabled(), "the collector runs again once Sign in is up"
+            assert gc.get_freeze_count() > 0, "start-up's objects are kept out of collections"
+    finally:
+        service.close()
+
+
+def test_a_failed_start_lets_the_collector_go(isolated_home):
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    (isolated_home / "config.toml").write_text("[jwt\n", encoding="utf-8")
+    assert gc.isenabled()
+    with pytest.raises(ConfigError):
+        launch.build_portal(None)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_resume_only_undoes_its_own_pause():
+    # Someone else (a host program, a debugger) turned the collector off: not ours to undo.
+    gc.disable()
+    launch.pause_collector()
+    launch.resume_collector()
+    assert not gc.isenabled()
+    assert gc.get_freeze_count() == 0
