@@ -1,15 +1,17 @@
 """One start of a TUI, headless, for the "TUI ready" benchmark.
 
-    python tui_child.py kopitui|baseline FD
+    python tui_child.py kopitui|kopitui-collecting|baseline FD
 
 Starts the app the way its command does, waits until its first screen is mounted,
 focused and has processed every pending event (one render forced), then writes
 ``ready`` to file descriptor FD and exits. The parent times spawn → ready line.
 
-``kopitui`` follows ``kopitui`` with no arguments (kopitui/cli.py ``run_tui``): parse
-the command line, open the config and the service, build the App with the factory,
-run it — headless and with an auto-pilot, so no product flag is needed. The home
+``kopitui`` follows ``kopitui`` with no arguments (kopitui/launch.py ``run_tui``):
+``build_portal`` opens the config and the service and builds the App with the factory
+(holding the garbage collector until the first page is up, as the command does), then
+it runs — headless and with an auto-pilot, so no product flag is needed. The home
 (KOPITUI_HOME) already holds one user, so the first screen is Sign in.
+``kopitui-collecting`` is the same without holding the collector: what the hold buys.
 
 ``baseline`` is the floor: a bare Textual app with a Header, two Inputs, a Button and a
 Footer, focused on its first Input.
@@ -21,15 +23,19 @@ import os
 import sys
 
 
-def kopitui_app():
+def kopitui_app(hold_collector: bool = True):
     from kopitui import launch
 
-    # As `kopitui` with no arguments does (kopitui/__main__.py → launch.run_tui).
-    paths, config, service = launch.open_service(None)
-    from kopitui.tui.app import make_app
-    from kopitui.tui.screens.login import LoginScreen
+    if hold_collector:
+        # As `kopitui` with no arguments does (kopitui/__main__.py → launch.run_tui).
+        app, service = launch.build_portal(None)
+    else:
+        # The same App, with Python's garbage collector left running all along.
+        from kopitui.tui.app import make_app
 
-    app = make_app(config, service, config_path=paths.config_file)
+        paths, config, service = launch.open_service(None)
+        app = make_app(config, service, config_path=paths.config_file)
+    from kopitui.tui.screens.login import LoginScreen
 
     def ready() -> bool:
         return isinstance(app.screen, LoginScreen) and app.focused is not None
@@ -64,7 +70,10 @@ def baseline_app():
 
 def main() -> int:
     which, fd = sys.argv[1], int(sys.argv[2])
-    app, ready, close = kopitui_app() if which == "kopitui" else baseline_app()
+    if which == "baseline":
+        app, ready, close = baseline_app()
+    else:
+        app, ready, close = kopitui_app(hold_collector=which == "kopitui")
 
     async def auto_pilot(pilot) -> None:
         while not ready():
