@@ -1,6 +1,6 @@
 """One start of a TUI, headless, for the "TUI ready" benchmark.
 
-    python tui_child.py kopitui|kopitui-collecting|baseline FD
+    python tui_child.py kopitui|kopitui-collecting|baseline|baseline-held FD
 
 Starts the app the way its command does, waits until its first screen is mounted,
 focused and has processed every pending event (one render forced), then writes
@@ -14,7 +14,8 @@ it runs — headless and with an auto-pilot, so no product flag is needed. The h
 ``kopitui-collecting`` is the same without holding the collector: what the hold buys.
 
 ``baseline`` is the floor: a bare Textual app with a Header, two Inputs, a Button and a
-Footer, focused on its first Input.
+Footer, focused on its first Input. ``baseline-held`` is that app holding its collector
+the way kopitui does: like for like, what kopitui's own start-up costs.
 """
 
 from __future__ import annotations
@@ -38,12 +39,28 @@ def kopitui_app(hold_collector: bool = True):
     from kopitui.tui.screens.login import LoginScreen
 
     def ready() -> bool:
-        return isinstance(app.screen, LoginScreen) and app.focused is not None
+        if isinstance(app.screen, LoginScreen):
+            return app.focused is not None
+        if len(app.screen_stack) > 1:  # another first page: this home has no user
+            raise SystemExit(f"expected Sign in, got {type(app.screen).__name__}")
+        return False
 
     return app, ready, service.close
 
 
-def baseline_app():
+def baseline_app(hold_collector: bool = False):
+    if hold_collector:
+        # The same hold as kopitui.launch.pause_collector / resume_collector, by hand:
+        # the floor for what is left once both sides skip those collections.
+        import gc
+
+        gc.disable()
+
+        def resume() -> None:
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
+
     from textual.app import App, ComposeResult
     from textual.widgets import Button, Footer, Header, Input
 
@@ -59,6 +76,8 @@ def baseline_app():
 
         def on_mount(self) -> None:
             self.query_one(Input).focus()
+            if hold_collector:
+                self.screen.call_after_refresh(resume)
 
     app = Baseline()
 
@@ -70,8 +89,8 @@ def baseline_app():
 
 def main() -> int:
     which, fd = sys.argv[1], int(sys.argv[2])
-    if which == "baseline":
-        app, ready, close = baseline_app()
+    if which.startswith("baseline"):
+        app, ready, close = baseline_app(hold_collector=which == "baseline-held")
     else:
         app, ready, close = kopitui_app(hold_collector=which == "kopitui")
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gc
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 from textual.widgets import Input
@@ -66,9 +70,61 @@ async def test_portal_holds_the_collector_until_the_first_page(admin):
             await settle(pilot)
             assert isinstance(app.screen, LoginScreen)
             assert gc.isenabled(), "the collector runs again once Sign in is up"
-            assert gc.get_freeze_count() > 0, "start-up's objects are kept out of collections"
+            assert gc.get_freeze_count() == 0, "nothing is kept out of collections for good"
     finally:
         service.close()
+
+
+FRESH_START = """
+import gc, json, sys
+from kopitui import launch
+
+app, service = launch.build_portal(None)
+
+async def auto_pilot(pilot):
+    while gc.isenabled() is False:
+        await pilot.pause(0)
+    print(json.dumps({
+        "screen": type(app.screen).__name__,
+        "youngest": len(gc.get_objects(generation=0)),
+        "oldest": len(gc.get_objects(generation=2)),
+        "frozen": gc.get_freeze_count(),
+    }))
+    app.exit()
+
+app.run(headless=True, size=(80, 24), auto_pilot=auto_pilot)
+service.close()
+"""
+
+
+def test_a_fresh_start_leaves_its_objects_in_the_oldest_generation(admin, isolated_home):
+    # In a fresh interpreter, as `kopitui` starts: Textual itself is imported while held.
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_START],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "KOPITUI_HOME": str(isolated_home)},
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["screen"] == "LoginScreen"
+    assert seen["frozen"] == 0
+    # Left in the youngest generation, the collector would walk all of it within moments.
+    assert seen["oldest"] > 30_000
+    assert seen["youngest"] < seen["oldest"] / 10
+
+
+def test_run_tui_lets_the_collector_go_when_no_page_ever_came(admin, monkeypatch):
+    from kopitui.tui.app import KopituiApp
+
+    def crashed_before_the_first_page(self, *args, **kwargs):
+        raise RuntimeError("terminal went away")
+
+    monkeypatch.setattr(KopituiApp, "run", crashed_before_the_first_page)
+    with pytest.raises(RuntimeError):
+        launch.run_tui(None)
+    assert gc.isenabled()
 
 
 def test_a_failed_start_lets_the_collector_go(isolated_home):
