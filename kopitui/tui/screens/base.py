@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual import on
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Button, Input
@@ -11,6 +13,41 @@ from ..widgets.fields import Field, SecretInput
 
 class FormScreen(Screen):
     """A page with fields."""
+
+    #: The ids of the fields Enter walks through, in order (see ``action_next_field``).
+    FIELD_ORDER: tuple[str, ...] = ()
+
+    BINDINGS = [Binding("enter", "next_field", "Next field", show=False, priority=True)]
+
+    def action_next_field(self) -> None:
+        """Enter in a field of ``FIELD_ORDER`` moves on to the next empty field.
+
+        A priority binding, so the move happens as the key arrives: keys typed right
+        behind Enter (a fast typist, auto-type) land in the field it moved to. Made on
+        ``Input.Submitted``, it would come after them, and a password typed ahead would
+        end up in the visible Name field.
+
+        With no empty field after it, Enter goes on to the Input, which submits once
+        the keys typed before it are in (``field_submitted``).
+        """
+        focused = self.focused
+        if isinstance(focused, Input) and focused.id in self.FIELD_ORDER:
+            index = self.FIELD_ORDER.index(focused.id)
+            for name in self.FIELD_ORDER[index + 1 :]:
+                following = self.query_one(f"#{name}")
+                if isinstance(following, Input) and not following.value:
+                    self.set_focus(following)
+                    return
+        raise SkipAction()
+
+    @on(Input.Submitted)
+    def field_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id in self.FIELD_ORDER:
+            self.submit()
+
+    def submit(self) -> None:
+        """What the page's main button does."""
+        raise NotImplementedError
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -15,6 +15,7 @@ from .base import BACK, FormScreen
 class BasicTokenScreen(FormScreen):
     TITLE = "Basic Token"
     BINDINGS = [BACK]
+    FIELD_ORDER = ("username", "password")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -34,11 +35,6 @@ class BasicTokenScreen(FormScreen):
     def on_mount(self) -> None:
         self.query_one("#password", Input).focus()
 
-    @on(Input.Submitted, "#username")
-    def to_password(self) -> None:
-        self.query_one("#password", Input).focus()
-
-    @on(Input.Submitted, "#password")
     @on(Button.Pressed, "#generate")
     def submit(self) -> None:
         self.clear_errors()

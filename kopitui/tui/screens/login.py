@@ -14,6 +14,7 @@ from .base import FormScreen
 
 class LoginScreen(FormScreen):
     TITLE = "Sign in"
+    FIELD_ORDER = ("username", "password")
 
     def __init__(self, username: str = "") -> None:
         super().__init__()
@@ -32,11 +33,6 @@ class LoginScreen(FormScreen):
         target = "#password" if self.initial_username else "#username"
         self.query_one(target, Input).focus()
 
-    @on(Input.Submitted, "#username")
-    def to_password(self) -> None:
-        self.query_one("#password", Input).focus()
-
-    @on(Input.Submitted, "#password")
     @on(Button.Pressed, "#signin")
     def submit(self) -> None:
         self.clear_errors()

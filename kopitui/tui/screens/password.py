@@ -15,17 +15,17 @@ CHANGED = (
     "Password changed. Basic tokens made with the old password are now stale — "
     "generate a new one in Basic Token."
 )
-ORDER = ("current", "password", "confirm")
 
 
 class ChangePasswordScreen(FormScreen):
     CSS_PATH = "../css/accounts.tcss"
     TITLE = "Change Password"
     BINDINGS = [BACK]
+    FIELD_ORDER = ("current", "password", "confirm")
 
     def compose(self) -> ComposeResult:
         min_length = self.app.service.config.min_password_length
-        self.secrets = {name: SecretInput(id=name) for name in ORDER}
+        self.secrets = {name: SecretInput(id=name) for name in self.FIELD_ORDER}
         yield Header()
         with Vertical(classes="form"):
             yield Static("Change Password", classes="form-title")
@@ -54,18 +54,12 @@ class ChangePasswordScreen(FormScreen):
         for secret in self.secrets.values():
             secret.clear_secret()
 
-    @on(Input.Submitted)
-    def next_or_submit(self, event: Input.Submitted) -> None:
-        index = ORDER.index(event.input.id)
-        if index < len(ORDER) - 1 and not self.query_one(f"#{ORDER[index + 1]}", Input).value:
-            self.query_one(f"#{ORDER[index + 1]}", Input).focus()
-        else:
-            self.submit()
-
     @on(Button.Pressed, "#change")
     def submit(self) -> None:
         self.clear_errors()
-        current, new, confirm = (self.query_one(f"#{name}", Input).value for name in ORDER)
+        current, new, confirm = (
+            self.query_one(f"#{name}", Input).value for name in self.FIELD_ORDER
+        )
         if not current:
             self.show_error("current", "Enter your current password.")
             return

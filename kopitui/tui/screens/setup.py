@@ -16,6 +16,7 @@ class SetupScreen(FormScreen):
     """Shown while no user exists. The account it makes is an administrator."""
 
     TITLE = "Create administrator"
+    FIELD_ORDER = ("username", "password", "confirm")
 
     def compose(self) -> ComposeResult:
         min_length = self.app.service.config.min_password_length
@@ -40,15 +41,6 @@ class SetupScreen(FormScreen):
 
     def on_mount(self) -> None:
         self.query_one("#username", Input).focus()
-
-    @on(Input.Submitted)
-    def next_or_submit(self, event: Input.Submitted) -> None:
-        order = ["username", "password", "confirm"]
-        index = order.index(event.input.id)
-        if index < len(order) - 1 and not self.query_one(f"#{order[index + 1]}", Input).value:
-            self.query_one(f"#{order[index + 1]}", Input).focus()
-        else:
-            self.submit()
 
     @on(Button.Pressed, "#create")
     def submit(self) -> None:

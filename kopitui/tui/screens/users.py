@@ -43,7 +43,6 @@ class ModalForm(ModalScreen, FormScreen):
     CSS_PATH = "../css/accounts.tcss"
 
     BINDINGS = [CANCEL]
-    ORDER: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,21 +67,9 @@ class ModalForm(ModalScreen, FormScreen):
     def cancel(self) -> None:
         self.dismiss(None)
 
-    @on(Input.Submitted)
-    def next_or_submit(self, event: Input.Submitted) -> None:
-        index = self.ORDER.index(event.input.id)
-        rest = [n for n in self.ORDER[index + 1 :] if isinstance(self.field(n).input, Input)]
-        if rest and not self.query_one(f"#{rest[0]}", Input).value:
-            self.query_one(f"#{rest[0]}", Input).focus()
-        else:
-            self.submit()
-
-    def submit(self) -> None:
-        raise NotImplementedError
-
     def failed(self, exc: KopituiError) -> None:
         self.set_busy(False)
-        field = exc.field if isinstance(exc, ValidationError) else self.ORDER[0]
+        field = exc.field if isinstance(exc, ValidationError) else self.FIELD_ORDER[0]
         self.show_error(field, str(exc))
 
     def password_hint(self) -> str:
@@ -92,7 +79,7 @@ class ModalForm(ModalScreen, FormScreen):
 class AddUserModal(ModalForm):
     """Username, role, password and confirm; dismisses with the new :class:`User`."""
 
-    ORDER = ("username", "role", "password", "confirm")
+    FIELD_ORDER = ("username", "role", "password", "confirm")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-form"):
@@ -147,7 +134,7 @@ class AddUserModal(ModalForm):
 class ResetPasswordModal(ModalForm):
     """A new password for ``username``; dismisses with True once it is saved."""
 
-    ORDER = ("password", "confirm")
+    FIELD_ORDER = ("password", "confirm")
 
     def __init__(self, username: str) -> None:
         super().__init__()
