@@ -366,6 +366,9 @@ async def test_palette_lists_the_pages_when_signed_in(make_app, admin):
         await sign_in(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert {"JWT Token", "Basic Token", "Sign Out"} <= set(titles)
+        assert {"Theme", "Keys", "Quit"} <= set(titles)
+        # No command writes the screen (a token on the Result page) to a file.
+        assert "Screenshot" not in before + titles
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Basic Token")

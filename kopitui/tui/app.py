@@ -140,7 +140,11 @@ class KopituiApp(App):
                     target.label, target.help, lambda p=target.id: self.action_open_page(p)
                 )
             yield SystemCommand("Sign Out", "Sign out and return to Sign in", self.action_sign_out)
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            # Textual's Screenshot writes the screen, a token on the Result page
+            # included, to a file in plain text: not something a token portal offers.
+            if command.title != "Screenshot":
+                yield command
 
     # -- clipboard ----------------------------------------------------------------------
 
