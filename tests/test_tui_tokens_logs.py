@@ -347,6 +347,52 @@ async def test_disable_then_enable(make_app, service, admin):
         assert "Token 'terraform' of admin enabled." in notices(app)
 
 
+async def test_the_cursor_stays_on_the_token_a_re_sort_moves(make_app, service, admin):
+    for name in ("alpha", "bravo", "charlie"):
+        service.issue_jwt(admin, name, 60)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await sign_in(pilot)
+        await open_page(pilot, "l")
+        screen = app.screen
+        screen.sort_by("status", False)  # Active before Disabled
+        await settle(pilot)
+        screen.table.move_cursor(row=column(screen, 0).index("bravo"))
+        await pilot.pause()
+        await pilot.press("d")
+        await settle(pilot)
+        # Disabled now sorts last: the cursor went with the token, so a second d
+        # enables it again instead of disabling a neighbour.
+        assert column(screen, 0)[-1] == "bravo"
+        assert screen.selected().name == "bravo"
+        await pilot.press("d")
+        await settle(pilot)
+        assert [stored_status(service, n) for n in ("alpha", "bravo", "charlie")] == [
+            "active",
+            "active",
+            "active",
+        ]
+        assert screen.selected().name == "bravo"
+
+
+async def test_home_and_end_go_to_the_first_and_last_row(make_app, service, admin):
+    seed_tokens(service, admin.id, 30)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await sign_in(pilot)
+        await open_page(pilot, "l")
+        screen = app.screen
+        screen.table.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert screen.table.cursor_row == 29
+        await pilot.press("home")
+        await pilot.pause()
+        assert screen.table.cursor_row == 0
+
+
 async def test_user_disables_own_token(make_app, service, admin, bob):
     issued = service.issue_jwt(bob, "bob-ci", 60)
     service.issue_jwt(admin, "admin-ci", 60)

@@ -61,6 +61,13 @@ class PagedTable(DataTable):
     """A table holding one page of a longer list. Moving past its last (or first) row
     asks the screen for the next (or previous) page instead of stopping."""
 
+    # Home and End go to the first and last row (DataTable's own scroll sideways in a
+    # row-cursor table; left and right still do that).
+    BINDINGS = [
+        Binding("home", "scroll_top", "First row", show=False),
+        Binding("end", "scroll_bottom", "Last row", show=False),
+    ]
+
     class PageEdge(Message):
         def __init__(self, step: int) -> None:
             super().__init__()
@@ -175,31 +182,34 @@ class PagedListScreen(FormScreen):
         self.page_offset = 0
         self.reload()
 
-    def reload(self, keep_row: int = 0) -> None:
-        """Load the page at ``self.page_offset``; the cursor goes to ``keep_row`` (-1: last)."""
+    def reload(self, keep_row: int = 0, keep_key: str | None = None) -> None:
+        """Load the page at ``self.page_offset``. The cursor goes to the row keyed
+        ``keep_key`` if the page holds it (a re-sort may have moved it), else to row
+        ``keep_row`` (-1: the last)."""
         request = self.request()
         if request is None:
             return
         self._generation += 1
-        self.load(request, self.page_offset, keep_row, self._generation)
+        self.load(request, self.page_offset, (keep_row, keep_key), self._generation)
 
     @work(thread=True, exclusive=True, group="page")
-    def load(self, request: dict, offset: int, keep_row: int, generation: int) -> None:
+    def load(self, request: dict, offset: int, keep: tuple, generation: int) -> None:
         try:
             page = self.fetch(request, offset, self.PAGE_SIZE)
         except KopituiError as exc:
             self.app.call_from_thread(self._failed, exc, generation)
         else:
-            self.app.call_from_thread(self.show_page, page, keep_row, generation)
+            self.app.call_from_thread(self.show_page, page, keep, generation)
 
     def _failed(self, exc: KopituiError, generation: int) -> None:
         if generation == self._generation and self.is_attached:
             self.load_failed(exc)
 
-    def show_page(self, page: Page, keep_row: int, generation: int) -> None:
+    def show_page(self, page: Page, keep: tuple, generation: int) -> None:
         # A newer query was sent meanwhile, or the page was left: this answer is stale.
         if generation != self._generation or not self.is_attached:
             return
+        keep_row, keep_key = keep
         if not page.rows and page.total and page.offset > 0:
             # Rows went away (deleted) and this page emptied: show the last one instead.
             self.page_offset = (page.total - 1) // self.PAGE_SIZE * self.PAGE_SIZE
@@ -214,6 +224,9 @@ class PagedListScreen(FormScreen):
             table.add_row(*self.cells(row), key=self.row_key(row))
         if self.rows:
             target = len(self.rows) - 1 if keep_row < 0 else min(keep_row, len(self.rows) - 1)
+            keys = [self.row_key(row) for row in self.rows]
+            if keep_key in keys:
+                target = keys.index(keep_key)
             table.move_cursor(row=target, column=0, animate=False)
         table.display = bool(self.rows)
         empty = self.query_one("#paged-empty", Static)
@@ -451,18 +464,19 @@ class TokenListScreen(PagedListScreen):
             else:
                 self.service.set_token_enabled(user, record.id, what == "enable")
         except (PermissionDenied, ValidationError) as exc:
-            self.app.call_from_thread(self.changed, str(exc), "warning")
+            self.app.call_from_thread(self.changed, record, str(exc), "warning")
         except KopituiError as exc:
-            self.app.call_from_thread(self.changed, str(exc), "error")
+            self.app.call_from_thread(self.changed, record, str(exc), "error")
         else:
             done = {"delete": "deleted", "enable": "enabled", "disable": "disabled"}[what]
             message = f"Token {record.name!r} of {record.username} {done}."
-            self.app.call_from_thread(self.changed, message, "information")
+            self.app.call_from_thread(self.changed, record, message, "information")
 
-    def changed(self, message: str, severity: str) -> None:
+    def changed(self, record: TokenRecord, message: str, severity: str) -> None:
         self.notify(message, severity=severity, markup=False)
         if self.is_attached:
-            self.reload(keep_row=max(0, self.table.cursor_row))
+            # The cursor stays on that token, wherever its new status sorts it.
+            self.reload(keep_row=max(0, self.table.cursor_row), keep_key=self.row_key(record))
 
     # -- sorting ------------------------------------------------------------------------
 
