@@ -50,7 +50,7 @@ every command:
                                                user: --role admin, no sign-in)
   kopitui user passwd [NAME]                   change your password; admins: reset NAME's
   kopitui user list [--json]                   list users (admins)
-  kopitui user remove NAME                     remove a user, disabling their tokens
+  kopitui user remove NAME [--yes]             remove a user, disabling their tokens
   kopitui token jwt --name N [--expires MIN]   mint a JWT; prints only "Bearer ..."
   kopitui token basic                          your own Basic token; prints "Basic ..."
   kopitui token list [--all] [--status S] [--search TEXT] [--json]
@@ -338,11 +338,17 @@ def cmd_user_list(service, args, secrets: Secrets) -> int:
 
 
 def cmd_user_remove(service, args, secrets: Secrets) -> int:
+    if not args.yes and not stdin_is_tty():
+        raise UsageError("refusing to remove a user without confirmation: pass --yes.")
     actor, _ = sign_in(service, args, secrets)
-    target = service.get_user(args.name) if actor.is_admin else None
-    disabled = service.remove_user(actor, args.name, source=SOURCE)
-    name = target.username if target else args.name
-    out(f"Removed user '{shown(name)}'; {disabled} token(s) disabled.")
+    target = service.check_user_removal(actor, args.name)  # refused before asking
+    if not args.yes and not _confirm(
+        f"Remove user '{shown(target.username)}'? Their active tokens are disabled."
+    ):
+        note("kopitui: nobody removed.")
+        return EXIT_USAGE
+    disabled = service.remove_user(actor, target.username, source=SOURCE)
+    out(f"Removed user '{shown(target.username)}'; {disabled} token(s) disabled.")
     return EXIT_OK
 
 
@@ -675,6 +681,9 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_user_remove,
     )
     remove.add_argument("name", metavar="NAME")
+    remove.add_argument(
+        "--yes", action="store_true", help="do not ask (required without a terminal)"
+    )
 
     # token
     token = sub(commands, "token", "mint, list, disable, enable, delete and verify tokens")

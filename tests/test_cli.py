@@ -250,14 +250,44 @@ def test_user_list_json_and_table(service, admin, alice, run):
 
 def test_user_remove_disables_their_tokens(service, admin, alice, run):
     service.issue_jwt(alice, "ci", "0")
-    code, out, _ = run("user", "remove", USER, "--user", ADMIN, "--password-stdin",
+    # Without a terminal to ask at, like token delete: only with --yes.
+    code, out, err = run("user", "remove", USER, "--user", ADMIN, "--password-stdin",
+                         stdin=ADMIN_PASSWORD.encode())  # fmt: skip
+    assert code == 2 and out == ""
+    assert one_line(err) == (
+        "kopitui: refusing to remove a user without confirmation: pass --yes.\n"
+    )
+    assert service.get_user(USER) is not None
+    code, out, _ = run("user", "remove", USER, "--yes", "--user", ADMIN, "--password-stdin",
                        stdin=ADMIN_PASSWORD.encode())  # fmt: skip
     assert code == 0
     assert out == "Removed user 'alice'; 1 token(s) disabled.\n"
     assert service.get_user(USER) is None
-    code, _, err = run("user", "remove", ADMIN, "--user", ADMIN, "--password-stdin",
+    code, _, err = run("user", "remove", ADMIN, "--yes", "--user", ADMIN, "--password-stdin",
                        stdin=ADMIN_PASSWORD.encode())  # fmt: skip
     assert code == 2 and "cannot remove yourself" in err
+
+
+def test_user_remove_at_a_terminal_asks_and_refuses_before_asking(
+    service, admin, alice, run, terminal
+):
+    _, answers = terminal
+    answers.append(ADMIN_PASSWORD)
+    code, out, err = run("user", "remove", USER, "--user", ADMIN, stdin=b"n\n")
+    assert code == 2 and out == ""
+    assert "Remove user 'alice'?" in err and "nobody removed" in err
+    assert service.get_user(USER) is not None
+
+    # What would refuse it is said at once, not after a question.
+    answers.append(ADMIN_PASSWORD)
+    code, _, err = run("user", "remove", ADMIN, "--user", ADMIN, stdin=b"y\n")
+    assert code == 2
+    assert "Remove user" not in err and "cannot remove yourself" in err
+
+    answers.append(ADMIN_PASSWORD)
+    code, out, _ = run("user", "remove", USER, "--user", ADMIN, stdin=b"y\n")
+    assert code == 0 and out == "Removed user 'alice'; 0 token(s) disabled.\n"
+    assert service.get_user(USER) is None
 
 
 def test_user_passwd_at_a_terminal_never_echoes(service, admin):

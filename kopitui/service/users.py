@@ -341,37 +341,47 @@ class UsersMixin:
                 source,
             )
 
-    def remove_user(self, actor: User, username: str, *, source: str = "tui") -> int:
-        """Remove a user and disable their tokens. Returns how many tokens were disabled."""
+    def check_user_removal(self, actor: User, username: str) -> User:
+        """Why ``actor`` may not remove ``username``, raised, before anyone is asked to
+        confirm; else the user. ``remove_user`` checks it all again as it removes."""
         self._require_admin(actor, "remove users")
         row = self._find_user(username)
         if row is None:
             raise ValidationError("username", f"No user named {inert(username)!r}.")
         if row["id"] == actor.id:
             raise ValidationError("username", "You cannot remove yourself.")
+        if row["role"] == "admin":
+            self._refuse_last_admin(self.store.read)
+        return User(row["id"], row["username"], row["role"])
+
+    @staticmethod
+    def _refuse_last_admin(read) -> None:
+        admins = read("SELECT count(*) FROM users WHERE role = 'admin' AND removed_at IS NULL")
+        if admins[0][0] <= 1:
+            raise ValidationError("username", "The last administrator cannot be removed.")
+
+    def remove_user(self, actor: User, username: str, *, source: str = "tui") -> int:
+        """Remove a user and disable their tokens. Returns how many tokens were disabled."""
+        target = self.check_user_removal(actor, username)
         now = self.now()
         with self.store.transaction() as conn:
-            if row["role"] == "admin":
-                admins = conn.execute(
-                    "SELECT count(*) FROM users WHERE role = 'admin' AND removed_at IS NULL"
-                ).fetchone()[0]
-                if admins <= 1:
-                    raise ValidationError("username", "The last administrator cannot be removed.")
+            if target.is_admin:  # again, inside the write: another may have gone meanwhile
+                self._refuse_last_admin(lambda sql: conn.execute(sql).fetchall())
             disabled = conn.execute(
                 "UPDATE tokens SET status = 'disabled', status_changed_at = ?, "
                 "disabled_by_admin = 1 WHERE user_id = ? AND status = 'active'",
-                (now, row["id"]),
+                (now, target.id),
             ).rowcount
             # Keep the row (tokens and log lines refer to it) but free the name.
             conn.execute(
                 "UPDATE users SET removed_at = ?, username_key = username_key || ? WHERE id = ?",
-                (now, f"{REMOVED_MARK}{row['id']}", row["id"]),
+                (now, f"{REMOVED_MARK}{target.id}", target.id),
             )
             self._audit(
                 conn,
                 "user_removed",
                 actor.username,
-                f"User {row['username']!r} removed; {disabled} token(s) disabled",
+                f"User {target.username!r} removed; {disabled} token(s) disabled",
                 source,
             )
         return disabled

@@ -281,6 +281,11 @@ class UsersScreen(FormScreen):
         record = self.selected
         if record is None:
             return
+        try:  # what would refuse it (yourself, the last administrator) is said first
+            self.service.check_user_removal(self.app.user, record.username)
+        except KopituiError as exc:
+            self.not_removed(exc)
+            return
         message = (
             f"Remove user {record.username!r}? Their tokens will be disabled "
             f"(active now: {record.active_tokens})."
