@@ -21,11 +21,19 @@ def shown(text: object) -> str:
 
 
 def open_service(config_override: str | None):
-    """The config and service every face works with; first run writes the defaults."""
+    """The config and service every face works with; first run writes the defaults
+    (where kopitui keeps its config; a file named with ``--config`` must exist)."""
     from .config import load_or_create, resolve_paths
     from .service import TokenService
+    from .service.errors import ConfigError
 
     paths = resolve_paths(config_override)
+    if config_override is not None and not paths.config_file.exists():
+        # A typo would otherwise quietly start a fresh config with the defaults.
+        raise ConfigError(
+            f"{paths.config_file}: no such config file (--config reads an existing one; "
+            f"without it, kopitui uses {resolve_paths().config_file})."
+        )
     config = load_or_create(paths.config_file)
     return paths, config, TokenService(config, paths.database)
 

@@ -130,13 +130,14 @@ def test_a_file_that_is_not_a_database_is_refused_untouched(home):
 # -- config files -------------------------------------------------------------------------
 
 
-def test_a_missing_config_given_with_config_is_created_with_the_defaults(home, tmp_path):
-    """``--config PATH`` for a file that does not exist (in a folder that does not exist
-    either) is a first run for that file: it is written with the defaults and used."""
+def test_a_missing_config_given_with_config_is_an_error_and_nothing_is_written(home, tmp_path):
+    """``--config PATH`` for a file that does not exist is most likely a typo: quietly
+    starting a fresh config there would mint tokens with the default issuer and
+    audience. Only kopitui's own config is written on a first run."""
     path = tmp_path / "elsewhere" / "deeper" / "kopitui.toml"
     result = kopitui("--config", str(path), "token", "list", "--json", home=home, **SIGN_IN)
-    assert (result.returncode, result.stderr) == (0, "")
-    assert load(path) == Config()
+    assert_one_clear_line(result, str(path), "no such config file")
+    assert not (tmp_path / "elsewhere").exists()
     assert sorted(os.listdir(home)) == ["config.toml", "kopitui.db"]
 
 
