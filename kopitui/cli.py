@@ -612,8 +612,21 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
     }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the command line's error style: one inert ``kopitui:`` line, exit 2
+    (argparse's own is the usage block, then ``PROG: error: …``)."""
+
+    def error(self, message: str):
+        command = self.prog.removeprefix("kopitui").strip()
+        where = f"{command}: " if command else ""
+        self.exit(
+            EXIT_USAGE,
+            f"kopitui: {where}{shown(message)} (see '{shown(self.prog)} --help')\n",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kopitui",
         description="A terminal portal for minting and managing KopiCloud AD API tokens. "
         "Run without a command to open the portal.",

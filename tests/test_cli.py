@@ -747,11 +747,21 @@ def test_no_command_opens_the_tui(monkeypatch):
     assert seen == ["/tmp/x.toml"]
 
 
-def test_usage_errors_exit_2(run):
-    for argv in (["user"], ["token"], ["token", "list", "--status", "gone"], ["nope"]):
+def test_usage_errors_exit_2_with_one_line(run, capsys):
+    for argv, says in (
+        (["user"], "kopitui: user: the following arguments are required: ACTION"),
+        (["token", "jwt"], "kopitui: token jwt: the following arguments are required: --name"),
+        (["token", "list", "--status", "gone"], "kopitui: token list: argument --status"),
+        (["nope"], "kopitui: argument COMMAND: invalid choice: 'nope'"),
+        (["token", "verify", "--x\x1b[2J"], "kopitui: unrecognized arguments: --x"),
+    ):
         with pytest.raises(SystemExit) as exited:
             run(*argv)
         assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert one_line(err).startswith(says), err
+        assert "\x1b" not in err  # what was typed is shown inert
+        assert err.rstrip().endswith("--help')")
 
 
 def test_a_broken_config_is_one_line_exit_2(run, tmp_path):
