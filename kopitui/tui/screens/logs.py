@@ -48,6 +48,11 @@ class LogsScreen(PagedListScreen):
         PagedListScreen.PREVIOUS,
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown_range = ""  # the range of the rows on screen, in words
+        self.range_invalid = False  # From/To hold an error: the rows are of shown_range
+
     def compose(self) -> ComposeResult:
         options = [(PRESET_LABELS[p], p) for p in PRESETS] + [("Custom range", CUSTOM)]
         yield Header()
@@ -112,9 +117,12 @@ class LogsScreen(PagedListScreen):
             try:
                 since, until = self.custom_range()
             except ValidationError:
+                self.range_invalid = True
                 return None
         else:
             since, until = preset_range(preset, self.service.now())
+        self.range_invalid = False
+        self.shown_range = self.range_words()
         return {"since": since, "until": until, "search": self.search_text}
 
     @on(Select.Changed, "#preset")
@@ -185,7 +193,11 @@ class LogsScreen(PagedListScreen):
         return PRESET_LABELS.get(preset, "")
 
     def status_suffix(self) -> str:
-        return f" · {self.range_words()}"
+        # The range of the rows shown: while From/To hold an error, the last good one.
+        shown = self.shown_range or self.range_words()
+        if self.range_invalid:
+            return f" · {shown} (not updated: fix the range)"
+        return f" · {shown}"
 
     def empty_message(self) -> str:
         text = self.search_text.strip()

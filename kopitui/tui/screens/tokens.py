@@ -188,6 +188,9 @@ class PagedListScreen(FormScreen):
         ``keep_row`` (-1: the last)."""
         request = self.request()
         if request is None:
+            # The rows stay as they were; the status line says they are not what is typed.
+            if self.loaded:
+                self.query_one("#paged-status", Static).update(self.status_line())
             return
         self._generation += 1
         self.load(request, self.page_offset, (keep_row, keep_key), self._generation)
