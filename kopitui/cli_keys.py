@@ -46,9 +46,21 @@ def cmd_key_rotate(service, args, secrets) -> int:
 
 
 def cmd_key_retire(service, args, secrets) -> int:
+    if not args.yes and not cli.stdin_is_tty():
+        raise cli.UsageError("refusing to retire a key without confirmation: pass --yes.")
     user, _ = cli.sign_in(service, args, secrets)
-    service.retire_key(user, args.kid, source=cli.SOURCE)
-    cli.out(f"Retired key {cli.shown(args.kid)}: tokens it signed no longer verify.")
+    kid = cli.shown(args.kid)
+    active = service.check_key_retirement(user, args.kid)  # refused before asking
+    if not args.yes and not cli._confirm(
+        f"Retire key {kid}? Tokens it signed stop verifying; {active} active now."
+    ):
+        cli.note("kopitui: nothing retired.")
+        return cli.EXIT_USAGE
+    disabled = service.retire_key(user, args.kid, source=cli.SOURCE)
+    cli.out(
+        f"Retired key {kid}: tokens it signed no longer verify "
+        f"({disabled} active token(s) now listed Disabled)."
+    )
     return cli.EXIT_OK
 
 
@@ -113,6 +125,9 @@ def add_commands(commands, sub) -> None:
         handler=cmd_key_retire,
     )
     retire.add_argument("kid", metavar="KID")
+    retire.add_argument(
+        "--yes", action="store_true", help="do not ask (required without a terminal)"
+    )
     export = sub(
         keys, "export", "print the verification keys as a JWK Set", "auth", handler=cmd_key_export
     )

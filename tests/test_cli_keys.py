@@ -47,7 +47,12 @@ def test_rotate_keeps_old_tokens_valid_until_the_key_is_retired(run, service, ad
     assert [k["current"] for k in keys].count(True) == 1
     assert {k["kid"] for k in keys} >= {old_kid}
 
-    assert run("key", "retire", old_kid)[0] == 0
+    # Without a terminal to ask at, only with --yes (as token delete and user remove).
+    code, out, err = run("key", "retire", old_kid)
+    assert code == 2 and out == "" and "pass --yes" in err
+    assert service.verify(old).valid
+    code, out, _ = run("key", "retire", old_kid, "--yes")
+    assert code == 0 and "(1 active token(s) now listed Disabled)" in out
     verdict = service.verify(old)
     assert verdict.code == "bad_signature" and "retired" in verdict.reason
     assert service.verify(new).valid
@@ -61,14 +66,30 @@ def test_rotate_keeps_old_tokens_valid_until_the_key_is_retired(run, service, ad
 
 @pytest.mark.parametrize("kid", ["nope", "", "x" * 200, "../../etc", "' OR 1=1 --"])
 def test_retiring_an_unknown_kid_is_a_clear_error(run, as_admin, kid):
-    code, _, err = run("key", "retire", kid)
+    code, _, err = run("key", "retire", kid, "--yes")
     assert code == 2 and "No signing key has that kid" in err
 
 
 def test_the_current_key_cannot_be_retired(run, service, admin, as_admin):
     kid, _ = service.current_key()
-    code, _, err = run("key", "retire", kid)
+    code, _, err = run("key", "retire", kid, "--yes")
     assert code == 2 and "rotate first" in err
+
+
+def test_retire_at_a_terminal_asks_after_the_checks(run, service, admin, as_admin, monkeypatch):
+    monkeypatch.setattr(cli, "stdin_is_tty", lambda: True)
+    current, _ = service.current_key()
+    code, _, err = run("key", "retire", current)  # refused without a question
+    assert code == 2 and "rotate first" in err and "Retire key" not in err
+    service.issue_jwt(admin, "ci", 60)
+    assert run("key", "rotate")[0] == 0
+    monkeypatch.setattr(cli, "_confirm", lambda question: print(question, file=sys.stderr))
+    code, out, err = run("key", "retire", current)
+    assert code == 2 and out == ""
+    assert f"Retire key {current}? Tokens it signed stop verifying; 1 active now." in err
+    assert "nothing retired" in err
+    assert service.verify(service.issue_jwt(admin, "later", 60).header_value).valid
+    assert [r.status for r in service.list_tokens(admin).rows if r.name == "ci"] == ["Active"]
 
 
 def test_export_gives_no_hmac_secret_without_the_flag(run, service, admin, as_admin):

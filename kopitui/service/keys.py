@@ -156,23 +156,36 @@ class KeysMixin:
             )
         return kid
 
-    def retire_key(self, actor, kid: str, *, source: str = "cli") -> None:
-        """Retire a key: tokens it signed stop verifying. The current key cannot be retired."""
+    def check_key_retirement(self, actor, kid: str) -> int:
+        """Why ``kid`` cannot be retired, raised, before anyone is asked to confirm; else
+        how many active tokens it signed (they stop verifying). ``retire_key`` checks again."""
         self._require_admin(actor, "retire signing keys")
+        self._refuse_retirement(self.store.read, kid)
+        rows = self.store.read(
+            "SELECT count(*) FROM tokens WHERE kid = ? AND status = 'active'", (kid,)
+        )
+        return rows[0][0]
+
+    @staticmethod
+    def _refuse_retirement(read, kid) -> None:
         if not isinstance(kid, str) or not kid.isascii() or not kid.isprintable():
             raise ValidationError("kid", "No signing key has that kid.")
+        rows = read("SELECT is_current, retired_at FROM signing_keys WHERE kid = ?", (kid,))
+        if not rows:
+            raise ValidationError("kid", "No signing key has that kid.")
+        if rows[0]["retired_at"] is not None:
+            raise ValidationError("kid", f"Key {kid} is already retired.")
+        if rows[0]["is_current"]:
+            raise ValidationError(
+                "kid", f"Key {kid} is the current key: rotate first, then retire it."
+            )
+
+    def retire_key(self, actor, kid: str, *, source: str = "cli") -> int:
+        """Retire a key: tokens it signed stop verifying, and are listed Disabled. The
+        current key cannot be retired. Returns how many active tokens it disabled."""
+        self._require_admin(actor, "retire signing keys")
         with self.store.transaction() as conn:
-            row = conn.execute(
-                "SELECT is_current, retired_at FROM signing_keys WHERE kid = ?", (kid,)
-            ).fetchone()
-            if row is None:
-                raise ValidationError("kid", "No signing key has that kid.")
-            if row["retired_at"] is not None:
-                raise ValidationError("kid", f"Key {kid} is already retired.")
-            if row["is_current"]:
-                raise ValidationError(
-                    "kid", f"Key {kid} is the current key: rotate first, then retire it."
-                )
+            self._refuse_retirement(lambda sql, p: conn.execute(sql, p).fetchall(), kid)
             now = self.now()
             conn.execute("UPDATE signing_keys SET retired_at = ? WHERE kid = ?", (now, kid))
             # Its tokens can never verify again: the Token List says so, not "Active".
@@ -188,6 +201,7 @@ class KeysMixin:
                 f"Signing key {kid} retired; {disabled} token(s) it signed disabled",
                 source,
             )
+        return disabled
 
     def jwks(self, *, include_secret: bool = False, actor=None) -> dict:
         """The JWK Set of the keys that still verify. HMAC keys are secrets: they are
