@@ -469,6 +469,7 @@ def test_stale_after_change_password(service, admin, services):
         "generate a new Basic token.",
         kind="basic",
         username=ADMIN,
+        token_name=old.name,  # the name the Token List shows it under
     )
     # The new password is right, but no Basic token was made with it yet: the answer is
     # the one a wrong password gets, so verification never confirms a guessed password.
@@ -728,7 +729,7 @@ def test_failures_are_audited_without_the_token_or_a_password(service, admin, bo
     assert [(r["username"], r["source"], r["description"]) for r in failed] == [
         (None, "tui", "Verification failed: bad_signature"),
         (BOB, "tui", "Verification failed: disabled (token 'off')"),
-        (BOB, "tui", "Verification failed: stale"),
+        (BOB, "tui", "Verification failed: stale (token 'Basic bob')"),
         (None, "tui", "Verification failed: unknown"),
         (None, "tui", "Verification failed: algorithm_not_allowed"),
         (None, "tui", "Verification failed: malformed"),

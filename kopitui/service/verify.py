@@ -282,10 +282,16 @@ class VerifyMixin:
         )
         for old in history:
             if self._verify_hash(old["password_hash"], password):
+                made = self.store.read(
+                    "SELECT name FROM tokens WHERE user_id = ? AND kind = 'basic' "
+                    "AND password_epoch = ? ORDER BY id DESC LIMIT 1",
+                    (row["id"], old["epoch"]),
+                )
                 return Verdict(
                     "stale",
                     f"Stale: the password of {row['username']!r} changed on "
                     f"{_when(old['replaced_at'])}; generate a new Basic token.",
                     **who,
+                    token_name=made[0]["name"] if made else None,
                 )
         return Verdict(unknown.code, unknown.reason, kind="basic")
