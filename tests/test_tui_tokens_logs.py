@@ -4,6 +4,7 @@ enable, delete (confirm and cancel), date presets, custom ranges and inert log t
 from __future__ import annotations
 
 import time
+from contextlib import asynccontextmanager
 
 import pytest
 from rich.text import Text
@@ -30,6 +31,17 @@ DAY = 86400
 async def open_page(pilot, key: str) -> None:
     await pilot.press(key)
     await settle(pilot)
+
+
+@asynccontextmanager
+async def on_page(make_app, key: str):
+    """A fresh app at SIZE, signed in as the admin, on the page ``key`` opens."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await sign_in(pilot)
+        await open_page(pilot, key)
+        yield app, pilot, app.screen
 
 
 async def after_typing(pilot) -> None:
@@ -169,12 +181,7 @@ async def test_columns_show_type_dates_status_and_fingerprint(make_app, service,
 
 
 async def test_empty_list_says_how_to_make_a_token(make_app, admin):
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "l")
-        screen = app.screen
+    async with on_page(make_app, "l") as (app, pilot, screen):
         assert empty_text(screen) == "No tokens yet — press escape, then j to generate one."
         assert screen.query_one("#paged-empty").display
         assert not screen.query_one(DataTable).display
@@ -192,12 +199,7 @@ async def test_search_filters_as_you_type(make_app, service, admin, bob):
     service.issue_jwt(bob, "backup", 60)
     disabled = service.list_tokens(admin, search="ci-deploy").rows[0]
     service.set_token_enabled(admin, disabled.id, False)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "l")
-        screen = app.screen
+    async with on_page(make_app, "l") as (app, pilot, screen):
         await pilot.press("slash")
         assert app.focused.id == "search"
         await type_text(pilot, "TERRA")
@@ -236,12 +238,7 @@ async def test_sort_changes_order(make_app, service, admin, bob):
         service._clock = lambda o=offset: FROZEN_NOW + o
         service.issue_jwt(owner, name, 60)
     service._clock = lambda: FROZEN_NOW
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "l")
-        screen = app.screen
+    async with on_page(make_app, "l") as (app, pilot, screen):
         assert column(screen, 0) == ["bravo", "alpha", "charlie"]  # newest first
         await pilot.press("s")  # the next column: Expiration Date, soonest first
         await settle(pilot)
@@ -268,12 +265,7 @@ async def test_sort_changes_order(make_app, service, admin, bob):
 
 async def test_paging_through_125_tokens(make_app, service, admin):
     seed_tokens(service, admin.id, 125)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "l")
-        screen = app.screen
+    async with on_page(make_app, "l") as (app, pilot, screen):
         table = screen.query_one(DataTable)
         assert TokenListScreen.PAGE_SIZE == 50
         assert table.row_count == 50
@@ -324,12 +316,7 @@ async def test_one_page_has_no_paging_keys(make_app, service, admin):
 
 async def test_disable_then_enable(make_app, service, admin):
     issued = service.issue_jwt(admin, "terraform", 60)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "l")
-        screen = app.screen
+    async with on_page(make_app, "l") as (app, pilot, screen):
         assert app.screen.active_bindings["d"].binding.description == "Disable"
         await pilot.press("d")
         await settle(pilot)
@@ -350,12 +337,7 @@ async def test_disable_then_enable(make_app, service, admin):
 async def test_the_cursor_stays_on_the_token_a_re_sort_moves(make_app, service, admin):
     for name in ("alpha", "bravo", "charlie"):
         service.issue_jwt(admin, name, 60)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "l")
-        screen = app.screen
+    async with on_page(make_app, "l") as (app, pilot, screen):
         screen.sort_by("status", False)  # Active before Disabled
         await settle(pilot)
         screen.table.move_cursor(row=column(screen, 0).index("bravo"))
@@ -378,12 +360,7 @@ async def test_the_cursor_stays_on_the_token_a_re_sort_moves(make_app, service, 
 
 async def test_home_and_end_go_to_the_first_and_last_row(make_app, service, admin):
     seed_tokens(service, admin.id, 30)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "l")
-        screen = app.screen
+    async with on_page(make_app, "l") as (app, pilot, screen):
         screen.table.focus()
         await pilot.press("end")
         await pilot.pause()
@@ -411,12 +388,7 @@ async def test_user_disables_own_token(make_app, service, admin, bob):
 async def test_delete_after_confirmation(make_app, service, admin, bob):
     keep = service.issue_jwt(admin, "keep", 60)
     gone = service.issue_jwt(bob, "gone", 60)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "l")
-        screen = app.screen
+    async with on_page(make_app, "l") as (app, pilot, screen):
         assert column(screen, 0) == ["gone", "keep"]
         await pilot.press("x")
         await pilot.pause()
@@ -444,12 +416,7 @@ async def test_delete_after_confirmation(make_app, service, admin, bob):
 @pytest.mark.parametrize("cancel_key", ["escape", "n"])
 async def test_delete_cancelled_changes_nothing(make_app, service, admin, cancel_key):
     issued = service.issue_jwt(admin, "terraform", 60)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "l")
-        screen = app.screen
+    async with on_page(make_app, "l") as (app, pilot, screen):
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal)
@@ -464,12 +431,7 @@ async def test_delete_cancelled_changes_nothing(make_app, service, admin, cancel
 async def test_token_gone_meanwhile_is_a_warning_not_a_crash(make_app, service, admin):
     service.issue_jwt(admin, "first", 60)
     service.issue_jwt(admin, "second", 60)
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "l")
-        screen = app.screen
+    async with on_page(make_app, "l") as (app, pilot, screen):
         # Another process (the CLI) deletes the selected token behind the list's back.
         record = screen.selected()
         service.delete_token(admin, record.id, source="cli")
@@ -559,12 +521,7 @@ def shown_events(screen) -> list[str]:
 
 
 async def test_logs_presets_filter_by_date(make_app, service, admin, dated_events):
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "g")
-        screen = app.screen
+    async with on_page(make_app, "g") as (app, pilot, screen):
         assert isinstance(screen, LogsScreen)
         assert screen.query_one("#preset", Select).value == "last7"
         assert column(screen, 1)[0] == "admin" and column(screen, 3)[0] == "signin"
@@ -593,12 +550,7 @@ async def test_logs_presets_filter_by_date(make_app, service, admin, dated_event
 
 
 async def test_logs_custom_range_with_inline_errors(make_app, service, admin, dated_events):
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "g")
-        screen = app.screen
+    async with on_page(make_app, "g") as (app, pilot, screen):
         assert not screen.query_one("#custom-range").display
         screen.query_one("#preset", Select).value = "custom"
         await settle(pilot)
@@ -641,12 +593,7 @@ async def test_logs_custom_range_with_inline_errors(make_app, service, admin, da
 
 
 async def test_logs_search(make_app, service, admin, dated_events):
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "g")
-        screen = app.screen
+    async with on_page(make_app, "g") as (app, pilot, screen):
         await pilot.press("slash")
         await type_text(pilot, "yesterday")
         await after_typing(pilot)
@@ -665,12 +612,7 @@ async def test_logs_show_outside_text_inert(make_app, service, admin):
         service.authenticate(evil, "whatever password")
     # A row written by something that did not clean its text (an older version, say).
     audit_at(service, FROZEN_NOW - 60, "cleared \x1b[2J[bold]screen\x07", username="\x1b]0;t\x07")
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "g")
-        screen = app.screen
+    async with on_page(make_app, "g") as (app, pilot, screen):
         table = screen.query_one(DataTable)
         cells = [table.get_row_at(i) for i in range(table.row_count)]
         assert all(isinstance(c, Text | str) for row in cells for c in row)
@@ -697,12 +639,7 @@ async def test_logs_paging(make_app, service, admin):
             "VALUES (?, 'admin', 'test', 'test_event', ?)",
             [(FROZEN_NOW - 1000 + i, f"row {i}") for i in range(75)],
         )
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await sign_in(pilot)
-        await open_page(pilot, "g")
-        screen = app.screen
+    async with on_page(make_app, "g") as (app, pilot, screen):
         # 75 rows, plus the first administrator and this sign-in: 77 events in all.
         assert status(screen).startswith("rows 1–50 of 77")
         await pilot.press("n")
