@@ -20,12 +20,11 @@ from support import ADMIN, ADMIN_PASSWORD, settle, sign_in
 
 
 def burst(app, text: str) -> None:
-    """Queue ``text`` as key events all at once; ``\\n`` is Enter."""
+    """Queue ``text`` as key events all at once; ``\\n`` is Enter, ``\\t`` Tab."""
+    names = {"\n": ("enter", "\r"), "\t": ("tab", "\t"), "/": ("slash", "/"), " ": ("space", " ")}
     for ch in text:
-        if ch == "\n":
-            app.post_message(events.Key("enter", "\r"))
-        else:
-            app.post_message(events.Key(ch if ch.isalnum() else f"{ch}", ch))
+        key, char = names.get(ch, (ch, ch))
+        app.post_message(events.Key(key, char))
 
 
 def value(app, selector: str) -> str:
@@ -102,3 +101,42 @@ async def test_enter_on_empty_fields_ends_by_saying_what_is_missing(config, admi
         assert isinstance(app.screen, LoginScreen)
         assert app.screen.field("username").error == "Enter your name."
         assert app.focused is app.screen.query_one("#username", Input)
+
+
+async def test_tab_typed_ahead_moves_before_the_next_keys(config, admin, service):
+    app = make_app(config, service)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        burst(app, f"{ADMIN}\tsecret words")
+        await pilot.pause()
+        await pilot.pause()
+        assert value(app, "#username") == ADMIN, "password keys leaked into the Name field"
+        assert value(app, "#password") == "secret words"
+
+
+async def test_first_run_filled_with_tabs_in_one_burst(config, service):
+    app = make_app(config, service)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        password = "a long enough password"
+        burst(app, f"{ADMIN}\t{password}\t{password}\n")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen), "the administrator was created"
+
+
+async def test_slash_then_search_text_in_one_burst(config, admin, service):
+    from kopitui.tui.screens.tokens import TokenListScreen
+
+    for name in ("alpha", "bravo"):
+        service.issue_jwt(admin, name, 60)
+    app = make_app(config, service)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await sign_in(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        assert isinstance(app.screen, TokenListScreen)
+        burst(app, "/bra/vo")  # a / inside the box is text
+        await pilot.pause()
+        await pilot.pause()
+        assert value(app, "#search") == "bra/vo"

@@ -17,7 +17,21 @@ class FormScreen(Screen):
     #: The ids of the fields Enter walks through, in order (see ``action_next_field``).
     FIELD_ORDER: tuple[str, ...] = ()
 
-    BINDINGS = [Binding("enter", "next_field", "Next field", show=False, priority=True)]
+    # Priority bindings run as the key arrives, before the keys behind it are routed:
+    # see action_next_field. Tab and shift+tab are Textual's own moves, made that way.
+    BINDINGS = [
+        Binding("enter", "next_field", "Next field", show=False, priority=True),
+        Binding("tab", "move_focus(1)", "Next", show=False, priority=True),
+        Binding("shift+tab", "move_focus(-1)", "Previous", show=False, priority=True),
+    ]
+
+    def action_move_focus(self, step: int) -> None:
+        """Tab / shift+tab, at once: text typed right behind Tab lands in the next field,
+        not (a password in plain sight) in the one it left."""
+        if step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
 
     def action_next_field(self) -> None:
         """Enter in a field of ``FIELD_ORDER`` moves on to the next empty field.

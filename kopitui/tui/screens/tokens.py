@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -102,8 +103,9 @@ class PagedListScreen(FormScreen):
 
     NEXT = Binding("n", "next_page", "Next", tooltip="Next page", id="next_page")
     PREVIOUS = Binding("p", "previous_page", "Prev", tooltip="Previous page", id="previous_page")
-    # Not in the footer (it is full): the search box's placeholder shows the key.
-    SEARCH = Binding("slash", "focus_search", "Search", show=False, id="search")
+    # Not in the footer (it is full): the search box's placeholder shows the key. A
+    # priority binding, so text typed right behind / lands in the box (see FormScreen).
+    SEARCH = Binding("slash", "focus_search", "Search", show=False, id="search", priority=True)
     # From the search box (or any input), down goes into the list.
     TO_TABLE = Binding("down", "focus_table", "To the list", show=False, id="focus_table")
 
@@ -295,7 +297,9 @@ class PagedListScreen(FormScreen):
             self.action_previous_page()
 
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        if isinstance(self.focused, Input):
+            raise SkipAction()  # typing a / into a field
+        self.set_focus(self.query_one("#search", Input))
 
     def action_focus_table(self) -> None:
         if self.rows:
