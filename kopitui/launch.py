@@ -90,8 +90,24 @@ def build_portal(config_override: str | None):
     return app, service
 
 
+def has_terminal() -> bool:
+    """Whether stdin and stdout are a terminal, which the full-screen portal needs."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+
+
 def run_tui(config_override: str | None) -> int:
     """Open the portal. Errors in the config or the store propagate as KopituiError."""
+    if not has_terminal():
+        # Started from a script or a pipe, the portal would draw into it and wait forever.
+        from .service.errors import KopituiError
+
+        raise KopituiError(
+            "the portal needs a terminal (stdin and stdout); scripts use the commands: "
+            "kopitui --help."
+        )
     app, service = build_portal(config_override)
     try:
         app.run()

@@ -122,6 +122,7 @@ def test_run_tui_lets_the_collector_go_when_no_page_ever_came(admin, monkeypatch
         raise RuntimeError("terminal went away")
 
     monkeypatch.setattr(KopituiApp, "run", crashed_before_the_first_page)
+    monkeypatch.setattr(launch, "has_terminal", lambda: True)
     with pytest.raises(RuntimeError):
         launch.run_tui(None)
     assert gc.isenabled()
@@ -144,3 +145,19 @@ def test_resume_only_undoes_its_own_pause():
     launch.resume_collector()
     assert not gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+def test_the_portal_without_a_terminal_is_one_line_not_a_hang(admin, isolated_home):
+    # `kopitui </dev/null >log` from a script: no screen to draw on, nobody to type.
+    done = subprocess.run(
+        [sys.executable, "-m", "kopitui"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "KOPITUI_HOME": str(isolated_home)},
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("kopitui: the portal needs a terminal")
+    assert done.stderr.count("\n") == 1
