@@ -675,15 +675,18 @@ def test_verify_needs_no_sign_in_and_explains_malformed_input(run):
 # -- logs -----------------------------------------------------------------------------
 
 
-def test_escape_sequence_in_a_username_shows_inert_in_logs(service, admin):
-    evil = "\x1b[31mevil\x07"
-    failed = kopitui("token", "list", "--user", evil, KOPITUI_PASSWORD="whatever it is")
+def test_a_name_nobody_has_is_never_written_down(service, admin, isolated_home):
+    # Often it is a password typed into the Name field (escapes included, for good measure).
+    typed = "\x1b[31mHunter2-my-real-password\x07"
+    failed = kopitui("token", "list", "--user", typed, KOPITUI_PASSWORD="whatever it is")
     assert failed.returncode == 1
-    shown = kopitui("logs", "--search", "evil", **as_admin())
+    shown = kopitui("logs", "--search", "not recorded", **as_admin())
     assert shown.returncode == 0, shown.stderr
-    assert "[31mevil" in shown.stdout
-    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
-    assert "signin_failed" in shown.stdout
+    assert "signin_failed" in shown.stdout and "no user by the name typed" in shown.stdout
+    assert "Hunter2" not in shown.stdout
+    service.close()
+    stored = b"".join(p.read_bytes() for p in isolated_home.glob("kopitui.db*"))
+    assert b"Hunter2" not in stored and b"hunter2" not in stored
 
 
 def test_logs_escape_whatever_the_store_holds(service, admin, run, monkeypatch):

@@ -135,9 +135,16 @@ class TokensMixin:
         if row is None or not self._check_password(row, password):
             if row is None:
                 self._spend_equal_time(password)
-            shown = row["username"] if row is not None else inert(username)
+            # A name nobody has is not written down: it is often a password typed into
+            # the wrong field.
+            shown = row["username"] if row is not None else None
             self.audit(
-                "basic_failed", shown, "Basic token refused: invalid name or password", source
+                "basic_failed",
+                shown,
+                "Basic token refused: invalid name or password"
+                if row is not None
+                else "Basic token refused: no user by the name typed (not recorded)",
+                source,
             )
             self.record_failure(username, shown, source)
             raise AuthenticationError()

@@ -27,6 +27,11 @@ def inert(text: str, limit: int = 64) -> str:
     return cleaned[:limit]
 
 
+#: A failed sign-in under a name nobody has: the name is not recorded (often it is a
+#: password typed into the wrong field).
+UNKNOWN_NAME_FAILURE = "Sign-in failed: no user by the name typed (not recorded)"
+
+
 class UsersMixin:
     _DUMMY_HASH: str | None = None
 
@@ -146,8 +151,9 @@ class UsersMixin:
         else:
             ok = self._check_password(row, password)
         if not ok:
-            shown = row["username"] if row is not None else inert(username)
-            self.audit("signin_failed", shown, "Sign-in failed", source)
+            shown = row["username"] if row is not None else None
+            what = "Sign-in failed" if row is not None else UNKNOWN_NAME_FAILURE
+            self.audit("signin_failed", shown, what, source)
             self.record_failure(username, shown, source)
             raise AuthenticationError()
         self.clear_failures(username)
@@ -159,8 +165,13 @@ class UsersMixin:
 
     @staticmethod
     def _lock_key(username: str) -> str:
+        """The name as counted for lockout: hashed, since a name nobody has is often a
+        password typed into the wrong field, which the database must not keep."""
+        import hashlib
+
         text = username if validation.is_text(username) else inert(username)
-        return validation.name_key(text.strip())[:256]
+        key = validation.name_key(text.strip())
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
     def check_lockout(self, username: str) -> None:
         rows = self.store.read(
@@ -180,7 +191,7 @@ class UsersMixin:
                 until,
             )
 
-    def record_failure(self, username: str, shown: str, source: str) -> None:
+    def record_failure(self, username: str, shown: str | None, source: str) -> None:
         """Count a failed password for ``username``; lock it once there are too many."""
         key, now = self._lock_key(username), self.now()
         window = self.config.lockout_minutes * 60
