@@ -100,16 +100,16 @@ def has_terminal() -> bool:
 
 def run_tui(config_override: str | None) -> int:
     """Open the portal. Errors in the config or the store propagate as KopituiError."""
-    if not has_terminal():
-        # Started from a script or a pipe, the portal would draw into it and wait forever.
-        from .service.errors import KopituiError
-
-        raise KopituiError(
-            "the portal needs a terminal (stdin and stdout); scripts use the commands: "
-            "kopitui --help."
-        )
-    app, service = build_portal(config_override)
+    app, service = build_portal(config_override)  # a broken config or store is said first
     try:
+        if not has_terminal():
+            # From a script or a pipe, the portal would draw into it and wait forever.
+            from .service.errors import KopituiError
+
+            raise KopituiError(
+                "the portal needs a terminal (stdin and stdout); scripts use the commands: "
+                "kopitui --help."
+            )
         app.run()
     finally:
         service.close()
