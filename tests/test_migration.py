@@ -20,6 +20,7 @@ from kopitui.service.store import _SCHEMA_V1, SCHEMA_VERSION
 from kopitui.service.users import ARGON2_PARAMS
 
 from helpers_core import FROZEN_NOW
+from support import ADMIN, ADMIN_PASSWORD
 
 #: The v1 schema as released; store._SCHEMA_V1 must never change (databases exist).
 SCHEMA_V1 = """
@@ -344,3 +345,23 @@ def test_a_failed_migration_leaves_the_v1_database_as_it_was(config):
     assert "removed_at" not in before[0]
     statuses = [r["status"] for r in read(path, "SELECT status FROM tokens ORDER BY id")]
     assert statuses == ["active"] * 5
+
+
+def test_v6_drops_lockouts_keyed_by_the_typed_text(config, service, admin):
+    # As a v5 kopitui left it: the lockout row holds the typed name (maybe a password).
+    with service.store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO signin_lockouts (username_key, failures, last_failure_at) "
+            "VALUES ('hunter2-my-password', 2, ?)",
+            (FROZEN_NOW,),
+        )
+        conn.execute("PRAGMA user_version = 5")
+    path = service.store.path
+    service.close()
+    reopened = TokenService(config, path, clock=lambda: FROZEN_NOW)
+    try:
+        assert user_version(path) == SCHEMA_VERSION >= 6
+        assert read(path, "SELECT * FROM signin_lockouts") == []
+        assert reopened.authenticate(ADMIN, ADMIN_PASSWORD).username == ADMIN
+    finally:
+        reopened.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA_V1 = """
 CREATE TABLE users (
@@ -122,7 +122,21 @@ _SCHEMA_V5 = """
 ALTER TABLE tokens ADD COLUMN disabled_by_admin INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5}
+# v6: lockouts are keyed by a SHA-256 of the typed name, not the name: a name nobody has
+# is often a password typed into the wrong field. Rows keyed the old way go (they only
+# ever lived minutes).
+_SCHEMA_V6 = """
+DELETE FROM signin_lockouts;
+"""
+
+MIGRATIONS = {
+    1: _SCHEMA_V1,
+    2: _SCHEMA_V2,
+    3: _SCHEMA_V3,
+    4: _SCHEMA_V4,
+    5: _SCHEMA_V5,
+    6: _SCHEMA_V6,
+}
 
 
 #: The most rows one page of a listing returns.
