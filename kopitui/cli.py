@@ -232,6 +232,11 @@ def acting_username(args: argparse.Namespace) -> str:
 
 def sign_in(service, args: argparse.Namespace, secrets: Secrets):
     """The acting user and the password they proved; AuthenticationError otherwise."""
+    if not service.has_users():
+        raise UsageError(
+            "no user exists yet: create the first administrator with "
+            "`kopitui user add NAME --role admin` (or open the portal: `kopitui`)."
+        )
     username = acting_username(args)
     password = secrets.current(username)
     return service.authenticate(username, password, source=SOURCE), password

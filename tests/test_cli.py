@@ -437,10 +437,17 @@ def test_both_stdin_flags_need_two_parts(admin, run):
     assert code == 2 and "first line" in one_line(err)
 
 
-def test_no_acting_user_is_a_usage_error(run):
+def test_no_acting_user_is_a_usage_error(run, admin):
     code, _, err = run("token", "list", "--password-stdin", stdin=b"whatever\n")
     assert code == 2
     assert one_line(err) == "kopitui: who is acting? Pass --user NAME or set KOPITUI_USER.\n"
+
+
+def test_with_no_user_yet_commands_say_how_to_make_the_first(run):
+    code, _, err = run("token", "list", "--user", "admin", "--password-stdin", stdin=b"x\n")
+    assert code == 2
+    assert one_line(err).startswith("kopitui: no user exists yet: create the first")
+    assert "kopitui user add NAME --role admin" in err
 
 
 # -- no password in argv --------------------------------------------------------------

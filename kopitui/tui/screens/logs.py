@@ -139,6 +139,8 @@ class LogsScreen(PagedListScreen):
                 end.value = today.isoformat()
         self.clear_errors()
         self.first_page()
+        if custom:
+            self.set_focus(self.query_one("#from", Input))  # where the next keys belong
 
     @on(Input.Changed, "#from, #to")
     def range_typed(self) -> None:
@@ -196,7 +198,7 @@ class LogsScreen(PagedListScreen):
         # The range of the rows shown: while From/To hold an error, the last good one.
         shown = self.shown_range or self.range_words()
         if self.range_invalid:
-            return f" · {shown} (not updated: fix the range)"
+            return f" · {shown} (not updated)"
         return f" · {shown}"
 
     def empty_message(self) -> str:
