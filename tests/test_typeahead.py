@@ -27,6 +27,15 @@ def burst(app, text: str) -> None:
         app.post_message(events.Key(key, char))
 
 
+async def signed_in_on(pilot, key: str, screen_type) -> None:
+    """Sign in, then open the page ``key`` leads to."""
+    await settle(pilot)
+    await sign_in(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, screen_type)
+
+
 def value(app, selector: str) -> str:
     return app.screen.query_one(selector, Input).value
 
@@ -73,11 +82,7 @@ async def test_first_run_typed_ahead_fills_each_field(config, service):
 async def test_basic_token_typed_ahead(config, admin, service):
     app = make_app(config, service)
     async with app.run_test() as pilot:
-        await settle(pilot)
-        await sign_in(pilot)
-        await pilot.press("b")
-        await settle(pilot)
-        assert isinstance(app.screen, BasicTokenScreen)
+        await signed_in_on(pilot, "b", BasicTokenScreen)
         username = app.screen.query_one("#username", Input)
         username.value = ""
         username.focus()
@@ -131,11 +136,7 @@ async def test_slash_then_search_text_in_one_burst(config, admin, service):
         service.issue_jwt(admin, name, 60)
     app = make_app(config, service)
     async with app.run_test() as pilot:
-        await settle(pilot)
-        await sign_in(pilot)
-        await pilot.press("l")
-        await settle(pilot)
-        assert isinstance(app.screen, TokenListScreen)
+        await signed_in_on(pilot, "l", TokenListScreen)
         burst(app, "/bra/vo")  # a / inside the box is text
         await pilot.pause()
         await pilot.pause()
