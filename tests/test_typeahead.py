@@ -141,3 +141,34 @@ async def test_slash_then_search_text_in_one_burst(config, admin, service):
         await pilot.pause()
         await pilot.pause()
         assert value(app, "#search") == "bra/vo"
+
+
+async def test_keys_typed_right_behind_the_last_enter_do_not_spoil_the_password(
+    config, admin, service
+):
+    app = make_app(config, service)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        # The next key a quick hand sends, meant for the home page (j: JWT Token).
+        burst(app, f"{ADMIN}\n{ADMIN_PASSWORD}\nj")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen), "signed in with the password as typed"
+
+
+async def test_editing_keys_keep_their_place_among_typed_characters(config, admin, service):
+    # Textual runs a field's own bindings (backspace, ctrl+u…) only after the key has
+    # bubbled up, so typed fast they could land after the next character (#6605).
+    app = make_app(config, service)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        burst(app, "adminx")
+        app.post_message(events.Key("backspace", None))
+        burst(app, "s")
+        await pilot.pause()
+        await pilot.pause()
+        assert value(app, "#username") == "admins"
+        app.post_message(events.Key("ctrl+u", None))
+        burst(app, "bob")
+        await pilot.pause()
+        await pilot.pause()
+        assert value(app, "#username") == "bob"

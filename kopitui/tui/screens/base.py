@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textual import on
 from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.screen import Screen
@@ -34,30 +33,26 @@ class FormScreen(Screen):
             self.focus_previous()
 
     def action_next_field(self) -> None:
-        """Enter in a field of ``FIELD_ORDER`` moves on to the next empty field.
+        """Enter in a field of ``FIELD_ORDER``: on to the next empty field, else submit.
 
-        A priority binding, so the move happens as the key arrives: keys typed right
-        behind Enter (a fast typist, auto-type) land in the field it moved to. Made on
-        ``Input.Submitted``, it would come after them, and a password typed ahead would
-        end up in the visible Name field.
+        A priority binding, so this runs as the key arrives, before the keys typed right
+        behind Enter (a fast typist, auto-type) are routed: they land in the field it
+        moved to. Made on ``Input.Submitted``, the move would come after them, and a
+        password typed ahead would end up in the visible Name field.
 
-        With no empty field after it, Enter goes on to the Input, which submits once
-        the keys typed before it are in (``field_submitted``).
+        The keys typed before Enter may still be queued in the field, so the submit is
+        queued there too: it runs once they are in, and before any typed after Enter.
         """
         focused = self.focused
-        if isinstance(focused, Input) and focused.id in self.FIELD_ORDER:
-            index = self.FIELD_ORDER.index(focused.id)
-            for name in self.FIELD_ORDER[index + 1 :]:
-                following = self.query_one(f"#{name}")
-                if isinstance(following, Input) and not following.value:
-                    self.set_focus(following)
-                    return
-        raise SkipAction()
-
-    @on(Input.Submitted)
-    def field_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id in self.FIELD_ORDER:
-            self.submit()
+        if not (isinstance(focused, Input) and focused.id in self.FIELD_ORDER):
+            raise SkipAction()
+        index = self.FIELD_ORDER.index(focused.id)
+        for name in self.FIELD_ORDER[index + 1 :]:
+            following = self.query_one(f"#{name}")
+            if isinstance(following, Input) and not following.value:
+                self.set_focus(following)
+                return
+        focused.call_later(self.submit)
 
     def submit(self) -> None:
         """What the page's main button does."""

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import Button, Footer, Header, Input, Static
 
 from ...service.errors import AuthenticationError, KopituiError, ValidationError
-from ..widgets.fields import Field, SecretInput
+from ..widgets.fields import Field, SecretInput, TextInput
 from .base import BACK, FormScreen
 
 
@@ -27,7 +27,9 @@ class BasicTokenScreen(FormScreen):
                 "the password changes.",
                 classes="form-intro",
             )
-            yield Field("Username", Input(self.app.user.username, id="username"), name="username")
+            yield Field(
+                "Username", TextInput(self.app.user.username, id="username"), name="username"
+            )
             yield Field("Password", SecretInput(id="password"), name="password")
             yield Button("Generate", id="generate", variant="primary", compact=True)
         yield Footer()

@@ -9,7 +9,7 @@ from textual.widgets import Button, Footer, Header, Input, Static
 
 from ...service.errors import KopituiError, ValidationError
 from ..format import when
-from ..widgets.fields import Field
+from ..widgets.fields import Field, TextInput
 from .base import BACK, FormScreen
 
 
@@ -24,10 +24,10 @@ class JwtTokenScreen(FormScreen):
         yield Header()
         with Vertical(classes="form"):
             yield Static("JWT Token", classes="form-title")
-            yield Field("JWT Token Name", Input(id="name"), name="name")
+            yield Field("JWT Token Name", TextInput(id="name"), name="name")
             yield Field(
                 "Expire after (minutes)",
-                Input(str(config.default_expiry_minutes), id="minutes"),
+                TextInput(str(config.default_expiry_minutes), id="minutes"),
                 name="minutes",
                 hint=f"{never}{limit}",
             )

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import Button, Footer, Header, Input, Static
 
 from ...service.errors import KopituiError
-from ..widgets.fields import Field, SecretInput
+from ..widgets.fields import Field, SecretInput, TextInput
 from .base import FormScreen
 
 
@@ -24,7 +24,7 @@ class LoginScreen(FormScreen):
         yield Header()
         with Vertical(classes="form"):
             yield Static("Sign in", classes="form-title")
-            yield Field("Name", Input(self.initial_username, id="username"), name="username")
+            yield Field("Name", TextInput(self.initial_username, id="username"), name="username")
             yield Field("Password", SecretInput(id="password"), name="password")
             yield Button("Sign in", id="signin", variant="primary", compact=True)
         yield Footer()

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Header, Input, Select
 from ...service import LogEntry, Page
 from ...service.errors import KopituiError, ValidationError
 from ...service.logs import PRESET_LABELS, PRESETS, parse_date, preset_range
-from ..widgets.fields import Field
+from ..widgets.fields import Field, TextInput
 from .base import BACK
 from .tokens import PagedListScreen, cell, short_time
 
@@ -59,14 +59,14 @@ class LogsScreen(PagedListScreen):
         with Vertical(classes="paged-page"):
             with Horizontal(classes="paged-bar"):
                 yield Select(options, value="last7", allow_blank=False, compact=True, id="preset")
-                yield Input(
+                yield TextInput(
                     placeholder="Search user, source, event, description  ( / )",
                     id="search",
                     compact=True,
                 )
             with Horizontal(id="custom-range"):
-                yield Field("From (YYYY-MM-DD)", Input(id="from"), name="from")
-                yield Field("To (YYYY-MM-DD, included)", Input(id="to"), name="to")
+                yield Field("From (YYYY-MM-DD)", TextInput(id="from"), name="from")
+                yield Field("To (YYYY-MM-DD, included)", TextInput(id="to"), name="to")
             yield from self.compose_list()
         yield Footer()
 

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import Button, Footer, Header, Input, Static
 
 from ...service.errors import KopituiError, SetupError, ValidationError
-from ..widgets.fields import Field, SecretInput
+from ..widgets.fields import Field, SecretInput, TextInput
 from .base import FormScreen
 
 
@@ -28,7 +28,7 @@ class SetupScreen(FormScreen):
                 "administrator of this kopitui.",
                 classes="form-intro",
             )
-            yield Field("Username", Input(id="username"), name="username")
+            yield Field("Username", TextInput(id="username"), name="username")
             yield Field(
                 "Password",
                 SecretInput(id="password"),

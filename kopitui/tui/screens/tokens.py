@@ -24,6 +24,7 @@ from ...service import Page, TokenRecord
 from ...service.errors import KopituiError, PermissionDenied, ValidationError
 from ..format import when
 from ..widgets.confirm import ConfirmModal
+from ..widgets.fields import TextInput
 from .base import BACK, FormScreen
 
 REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
@@ -354,7 +355,7 @@ class TokenListScreen(PagedListScreen):
         yield Header()
         with Vertical(classes="paged-page"):
             with Horizontal(classes="paged-bar"):
-                yield Input(
+                yield TextInput(
                     placeholder="Search name, user, type or status  ( / )",
                     id="search",
                     compact=True,

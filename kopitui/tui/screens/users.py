@@ -14,7 +14,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Select, St
 from ...service.errors import KopituiError, ValidationError
 from ...service.models import User, UserRecord
 from ..widgets.confirm import ConfirmModal
-from ..widgets.fields import Field, SecretInput
+from ..widgets.fields import Field, SecretInput, TextInput
 from .base import BACK, FormScreen
 
 #: A modal's escape: close it, nothing saved.
@@ -84,7 +84,7 @@ class AddUserModal(ModalForm):
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-form"):
             yield Static("Add user", classes="form-title")
-            yield Field("Username", Input(id="username"), name="username")
+            yield Field("Username", TextInput(id="username"), name="username")
             yield Field(
                 "Role",
                 Select(

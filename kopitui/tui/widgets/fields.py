@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
 
-class SecretInput(Input):
+class TextInput(Input):
+    """An Input whose own editing keys keep their place among the characters typed.
+
+    Textual inserts a typed character as soon as the field takes the key, but runs the
+    field's bindings (backspace, arrows, ctrl+u, enter…) only once the key has bubbled
+    up to the App; typed fast, "abc⌫d" could become "abd" with the ⌫ landing after the
+    "d" (Textual issue #6605). Here the field runs its own bindings as it takes the key,
+    as Textual's proposed fix (PR #6631) does.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not event.is_printable:
+            for binding in self._bindings.key_to_bindings.get(event.key, ()):
+                if not binding.priority and await self.app.run_action(binding.action, self):
+                    event.stop()
+                    event.prevent_default()
+                    return
+        await super()._on_key(event)
+
+
+class SecretInput(TextInput):
     """A password field whose content can never be copied or cut out of the app.
 
     Textual's ``Input.action_copy`` copies the selection even from a password field.
