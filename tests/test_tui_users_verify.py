@@ -205,12 +205,13 @@ async def test_remove_user_cancel_then_confirm_disables_their_tokens(make_app, s
         await sign_in(pilot)
         screen = await open_page(pilot, "u", UsersScreen)
         assert table_rows(screen)[1] == [BOB, "user", "2023-11-14 22:13", "2023-11-14 22:13", "3"]
+        jwts.append(service.issue_jwt(bob, "made-meanwhile", "0").header_value)  # from the CLI
         await select_user(pilot, BOB)
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal)
         message = str(app.screen.query_one("#confirm-message", Static).content)
-        assert message == "Remove user 'bob'? Their tokens will be disabled (active now: 3)."
+        assert message == "Remove user 'bob'? Their tokens will be disabled (active now: 4)."
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen
@@ -223,10 +224,10 @@ async def test_remove_user_cancel_then_confirm_disables_their_tokens(make_app, s
         await settle(pilot)
         assert app.screen is screen
         assert [row[0] for row in table_rows(screen)] == [ADMIN]
-        assert "Removed 'bob'; 3 tokens disabled" in notifications(app)
+        assert "Removed 'bob'; 4 tokens disabled" in notifications(app)
     assert service.get_user(BOB) is None
     statuses = service.store.read("SELECT status FROM tokens WHERE user_id = ?", (bob.id,))
-    assert [r["status"] for r in statuses] == ["disabled"] * 3
+    assert [r["status"] for r in statuses] == ["disabled"] * 4
     for token in jwts:
         assert service.verify(token).code == "disabled"
     assert not service.verify(basic).valid  # the name is gone: "unknown"

@@ -286,9 +286,12 @@ class UsersScreen(FormScreen):
         except KopituiError as exc:
             self.not_removed(exc)
             return
+        # Counted now, not when the list was loaded: tokens may have come since.
+        now = {r.username: r for r in self.service.list_users(self.app.user)}
+        active = now.get(record.username, record).active_tokens
         message = (
             f"Remove user {record.username!r}? Their tokens will be disabled "
-            f"(active now: {record.active_tokens})."
+            f"(active now: {active})."
         )
         self.app.push_screen(
             ConfirmModal(message, title="Remove user?", confirm_label="Remove"),
