@@ -736,7 +736,7 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_token_list,
     )
     listing.add_argument("--all", action="store_true", help="everyone's tokens (administrators)")
-    listing.add_argument("--status", choices=("active", "expired", "disabled", "stale"))
+    listing.add_argument("--status", choices=("active", "expired", "disabled", "stale", "retired"))
     listing.add_argument("--search", metavar="TEXT", help="name, user, type or status")
     for action, what in (
         ("disable", "disable a token: it stops verifying at once"),

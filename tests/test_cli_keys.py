@@ -58,7 +58,9 @@ def test_rotate_keeps_old_tokens_valid_until_the_key_is_retired(run, service, ad
     assert service.verify(new).valid
     # The Token List no longer calls the old token Active, and it cannot be enabled.
     statuses = {r.name: r.status for r in service.list_tokens(admin).rows}
-    assert statuses == {"before": "Disabled", "after": "Active"}
+    assert statuses == {"before": "Retired", "after": "Active"}
+    assert [r.name for r in service.list_tokens(admin, status="retired").rows] == ["before"]
+    assert service.list_tokens(admin, status="disabled").rows == []
     [old_id] = service.find_tokens(admin, "before")
     with pytest.raises(ValidationError, match="retired"):
         service.set_token_enabled(admin, old_id, True)

@@ -357,6 +357,24 @@ async def test_the_cursor_stays_on_the_token_a_re_sort_moves(make_app, service, 
         assert screen.selected().name == "bravo"
 
 
+async def test_a_retired_keys_tokens_are_listed_retired_and_not_offered_enable(
+    make_app, service, admin
+):
+    service.issue_jwt(admin, "old-key", 60)
+    old_kid, _ = service.current_key()
+    service.rotate_key(admin)
+    service.issue_jwt(admin, "new-key", 60)
+    service.retire_key(admin, old_kid)
+    async with on_page(make_app, "l") as (app, pilot, screen):
+        statuses = dict(zip(column(screen, 0), column(screen, 4), strict=True))
+        assert statuses == {"new-key": "Active", "old-key": "Retired"}
+        screen.table.move_cursor(row=column(screen, 0).index("old-key"))
+        await pilot.pause()
+        # Neither d (it can never verify again) nor its footer key; x still deletes.
+        assert "d" not in screen.active_bindings or not screen.active_bindings["d"].enabled
+        assert screen.active_bindings["x"].enabled
+
+
 async def test_home_and_end_go_to_the_first_and_last_row(make_app, service, admin):
     seed_tokens(service, admin.id, 30)
     async with on_page(make_app, "l") as (app, pilot, screen):

@@ -48,7 +48,7 @@ class TokenRecord(NamedTuple):
     username: str
     created_at: int
     expires_at: int | None
-    status: str  # "Active", "Expired", "Disabled" or "Deleted"
+    status: str  # "Active", "Expired", "Disabled", "Retired", "Stale" or "Deleted"
     fingerprint: str | None
 
     @property

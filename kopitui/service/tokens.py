@@ -27,10 +27,14 @@ SORTS = {
     "status": "status_label",
     "username": "u.username_key",
 }
-STATUSES = ("active", "expired", "disabled", "stale")
+STATUSES = ("active", "expired", "disabled", "stale", "retired")
 
+# Retired: switched off with the key that signed it (key retire); it can never verify
+# again, so it is not offered for enabling, unlike a token someone disabled.
 _STATUS_SQL = (
-    "CASE WHEN t.status = 'disabled' THEN 'Disabled' "
+    "CASE WHEN t.status = 'disabled' AND EXISTS (SELECT 1 FROM signing_keys k "
+    "WHERE k.kid = t.kid AND k.retired_at IS NOT NULL) THEN 'Retired' "
+    "WHEN t.status = 'disabled' THEN 'Disabled' "
     "WHEN t.status = 'deleted' THEN 'Deleted' "
     "WHEN t.kind = 'basic' AND t.password_epoch < u.password_epoch THEN 'Stale' "
     "WHEN t.expires_at IS NOT NULL AND t.expires_at <= :now THEN 'Expired' "

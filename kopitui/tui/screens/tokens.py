@@ -402,6 +402,7 @@ class TokenListScreen(PagedListScreen):
             "Expired": theme.warning,
             "Stale": theme.warning,  # a Basic token made with an old password
             "Disabled": theme.error,
+            "Retired": theme.error,  # its signing key was retired: it can never verify
         }
         return colour.get(status) or ""
 
@@ -431,9 +432,9 @@ class TokenListScreen(PagedListScreen):
             if record is None:
                 return False
             if action == "disable":
-                return record.status != "Disabled"
+                return record.status not in ("Disabled", "Retired")
             if action == "enable":
-                return record.status == "Disabled"
+                return record.status == "Disabled"  # a Retired token can never verify again
             return True
         return super().check_action(action, parameters)
 
