@@ -59,7 +59,7 @@ def cmd_key_retire(service, args, secrets) -> int:
     disabled = service.retire_key(user, args.kid, source=cli.SOURCE)
     cli.out(
         f"Retired key {kid}: tokens it signed no longer verify "
-        f"({disabled} active token(s) now listed Disabled)."
+        f"({disabled} active token(s) now listed Retired)."
     )
     return cli.EXIT_OK
 

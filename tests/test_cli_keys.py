@@ -52,7 +52,7 @@ def test_rotate_keeps_old_tokens_valid_until_the_key_is_retired(run, service, ad
     assert code == 2 and out == "" and "pass --yes" in err
     assert service.verify(old).valid
     code, out, _ = run("key", "retire", old_kid, "--yes")
-    assert code == 0 and "(1 active token(s) now listed Disabled)" in out
+    assert code == 0 and "(1 active token(s) now listed Retired)" in out
     verdict = service.verify(old)
     assert verdict.code == "bad_signature" and "retired" in verdict.reason
     assert service.verify(new).valid

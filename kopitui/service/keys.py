@@ -181,7 +181,7 @@ class KeysMixin:
             )
 
     def retire_key(self, actor, kid: str, *, source: str = "cli") -> int:
-        """Retire a key: tokens it signed stop verifying, and are listed Disabled. The
+        """Retire a key: tokens it signed stop verifying, and are listed Retired. The
         current key cannot be retired. Returns how many active tokens it disabled."""
         self._require_admin(actor, "retire signing keys")
         with self.store.transaction() as conn:
