@@ -185,7 +185,7 @@ class KeysMixin:
         current key cannot be retired. Returns how many active tokens it disabled."""
         self._require_admin(actor, "retire signing keys")
         with self.store.transaction() as conn:
-            self._refuse_retirement(lambda sql, p: conn.execute(sql, p).fetchall(), kid)
+            self._refuse_retirement(self.store.reader(conn), kid)
             now = self.now()
             conn.execute("UPDATE signing_keys SET retired_at = ? WHERE kid = ?", (now, kid))
             # Its tokens can never verify again: the Token List says so, not "Active".

@@ -243,6 +243,12 @@ class Store:
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"{self.path}: cannot write the database ({exc}).") from None
 
+    @staticmethod
+    def reader(conn: sqlite3.Connection):
+        """``read`` inside a transaction: a check that runs both before a question and
+        again in the write takes either."""
+        return lambda sql, params=(): conn.execute(sql, params).fetchall()
+
     def read(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:

@@ -377,7 +377,7 @@ class UsersMixin:
         now = self.now()
         with self.store.transaction() as conn:
             if target.is_admin:  # again, inside the write: another may have gone meanwhile
-                self._refuse_last_admin(lambda sql: conn.execute(sql).fetchall())
+                self._refuse_last_admin(self.store.reader(conn))
             disabled = conn.execute(
                 "UPDATE tokens SET status = 'disabled', status_changed_at = ?, "
                 "disabled_by_admin = 1 WHERE user_id = ? AND status = 'active'",
